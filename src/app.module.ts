@@ -1,0 +1,28 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { RouterModule } from '@nestjs/core';
+import { AuthModule } from './auth/auth.module';
+import { ChatsModule } from './chats/chats.module';
+import { CommonModule } from './common/common.module';
+import { AppConfig } from './config/app-config';
+import { ConfigModule } from './config/config.module';
+import { DatabaseModule } from './database/database.module';
+import { SessionsModule } from './sessions/sessions.module';
+
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        DatabaseModule,
+        CommonModule,
+        AuthModule,
+        SessionsModule,
+        ChatsModule,
+        // The public API lives under /api/v1; operational endpoints (health, metrics) stay at the root.
+        RouterModule.register([{ path: 'api/v1', children: [SessionsModule, ChatsModule] }]),
+      ],
+    };
+  }
+}

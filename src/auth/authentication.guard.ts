@@ -1,0 +1,38 @@
+import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { Request } from 'express';
+import { AppError } from '../common/errors/app-error';
+import type { Principal } from './principal';
+import { PUBLIC_ROUTE } from './require-capability.decorator';
+import { TOKEN_AUTHENTICATORS, TokenAuthenticator } from './token-authenticator';
+
+const BEARER = /^Bearer +([^\s]+) *$/i;
+
+/**
+ * Resolves `Authorization: Bearer <token>` to a Principal, trying each kind of token in turn
+ * (login JWT, then API key). Anything else is 401 `unauthenticated`, with one message whatever
+ * went wrong, so the response never helps guessing.
+ */
+@Injectable()
+export class AuthenticationGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    @Inject(TOKEN_AUTHENTICATORS) private readonly authenticators: TokenAuthenticator[],
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    if (this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, [context.getHandler(), context.getClass()])) return true;
+    const request = context.switchToHttp().getRequest<Request & { user?: Principal }>();
+    const token = BEARER.exec(request.headers.authorization ?? '')?.[1];
+    if (!token) throw AppError.unauthenticated();
+    for (const authenticator of this.authenticators) {
+      if (!authenticator.canHandle(token)) continue;
+      const principal = await authenticator.authenticate(token, request);
+      if (principal) {
+        request.user = principal;
+        return true;
+      }
+    }
+    throw AppError.unauthenticated();
+  }
+}

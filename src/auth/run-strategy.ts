@@ -1,0 +1,19 @@
+import type { Request } from 'express';
+import type { Strategy } from 'passport-strategy';
+
+/**
+ * Runs one passport strategy against a request and resolves with the user it authenticated, or
+ * null when it failed. Same protocol as passport's own middleware (a per-request object derived
+ * from the strategy), without passport's process-wide strategy registry.
+ */
+export function runStrategy<T>(strategy: Strategy, request: Request): Promise<T | null> {
+  return new Promise<T | null>((resolve, reject) => {
+    const attempt = Object.create(strategy) as Strategy & Record<string, unknown>;
+    attempt.success = (user: T) => resolve(user);
+    attempt.fail = () => resolve(null);
+    attempt.pass = () => resolve(null);
+    attempt.redirect = () => resolve(null);
+    attempt.error = (error: Error) => reject(error);
+    attempt.authenticate(request, {});
+  });
+}

@@ -1,0 +1,34 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { CliModule } from './cli/cli.module';
+import { runCommand, UsageError, USAGE } from './cli/commands';
+import { AppConfig } from './config/app-config';
+import { ConfigValidationError } from './config/environment';
+import { startEmbeddedPostgres } from './database/embedded-postgres';
+
+async function main(argv: string[]): Promise<number> {
+  if (argv.length === 0 || argv[0] === '--help' || argv[0] === 'help') {
+    process.stdout.write(USAGE);
+    return argv.length === 0 ? 2 : 0;
+  }
+  let config = AppConfig.fromEnvironment();
+  // Same database as `npm start`: the embedded server (reused when the gateway is running) unless DATABASE_URL is set.
+  const embedded = config.database.url ? undefined : await startEmbeddedPostgres({ ...config.database.embedded, log: (line) => process.stderr.write(`${line}\n`) });
+  if (embedded) config = AppConfig.fromEnvironment({ ...process.env, DATABASE_URL: embedded.url });
+  const app = await NestFactory.createApplicationContext(CliModule.forRoot(config), { logger: ['error', 'warn'] });
+  try {
+    return await runCommand(app, argv, (line) => process.stdout.write(`${line}\n`));
+  } finally {
+    await app.close();
+    await embedded?.stop();
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    if (error instanceof UsageError) process.stderr.write(`${error.message}\n\n${USAGE}`);
+    else process.stderr.write(`${error instanceof ConfigValidationError ? error.message : String((error as Error)?.stack ?? error)}\n`);
+    process.exit(error instanceof UsageError ? 2 : 1);
+  },
+);

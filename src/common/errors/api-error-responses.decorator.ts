@@ -1,0 +1,35 @@
+import { applyDecorators } from '@nestjs/common';
+import { ApiExtraModels, ApiResponse, getSchemaPath } from '@nestjs/swagger';
+import { ERROR_STATUS, ErrorCode } from './error-code';
+import { ErrorEnvelope } from './error-envelope';
+
+const EXAMPLES: Record<ErrorCode, { description: string; message: string; details?: Record<string, unknown> }> = {
+  invalid_argument: { description: 'A parameter is malformed.', message: 'limit must be an integer', details: { parameter: 'limit' } },
+  unauthenticated: { description: 'No valid login JWT or API key.', message: 'missing or invalid credentials' },
+  forbidden: { description: 'The caller lacks the required capability.', message: 'the caller lacks the read capability', details: { capability: 'read' } },
+  not_found: { description: "The session does not exist or is not owned by the caller's organization.", message: 'session not found' },
+  conflict: { description: 'The resource is not in a state that allows this.', message: 'conflict' },
+  payload_too_large: { description: 'The request body is too large.', message: 'request body is too large' },
+  rate_limited: { description: 'Too many requests.', message: 'rate limit exceeded' },
+  internal: { description: 'Unexpected failure.', message: 'internal error' },
+  unavailable: { description: 'A dependency (e.g. the database) is unavailable.', message: 'the service is temporarily unavailable, retry later' },
+};
+
+/** Documents the error responses an operation can give, each with the envelope schema and an example. */
+export function ApiErrorResponses(...codes: ErrorCode[]): MethodDecorator & ClassDecorator {
+  return applyDecorators(
+    ApiExtraModels(ErrorEnvelope),
+    ...codes.map((code) =>
+      ApiResponse({
+        status: ERROR_STATUS[code],
+        description: `\`${code}\`: ${EXAMPLES[code].description}`,
+        content: {
+          'application/json': {
+            schema: { $ref: getSchemaPath(ErrorEnvelope) },
+            example: { error: { code, message: EXAMPLES[code].message, details: EXAMPLES[code].details ?? {} } },
+          },
+        },
+      }),
+    ),
+  );
+}

@@ -1,0 +1,16 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+export const REQUEST_ID_HEADER = 'X-Request-Id';
+const ACCEPTABLE_INCOMING_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/**
+ * Picks the request id (the caller's `X-Request-Id` when it is a sane token, else a fresh UUID)
+ * and echoes it on the response, so a client can quote it and an operator can find the log line.
+ */
+export function assignRequestId(request: IncomingMessage, response: ServerResponse): string {
+  const incoming = request.headers['x-request-id'];
+  const id = typeof incoming === 'string' && ACCEPTABLE_INCOMING_ID.test(incoming) ? incoming : randomUUID();
+  response.setHeader(REQUEST_ID_HEADER, id);
+  return id;
+}

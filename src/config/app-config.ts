@@ -1,0 +1,79 @@
+import { Capability, parseRoleCapabilities } from '../auth/capabilities';
+import { ConfigValidationError, EnvironmentVariables, validateEnvironment } from './environment';
+
+/** The gateway's typed configuration: read and validated once at boot, injected everywhere. */
+export class AppConfig {
+  readonly port: number;
+  readonly database: {
+    url?: string;
+    poolMax: number;
+    connectTimeoutMs: number;
+    statementTimeoutMs: number;
+    migrateOnStart: boolean;
+    embedded: { dataDir: string; port: number };
+  };
+  readonly auth: {
+    jwt?: {
+      jwksUrl: string;
+      issuer: string;
+      audience: string;
+      algorithms: string[];
+      clockToleranceSeconds: number;
+      orgClaim: string;
+      roleClaim: string;
+      jwksCacheSeconds: number;
+      jwksRefetchCooldownSeconds: number;
+      jwksMaxStaleSeconds: number;
+      jwksTimeoutMs: number;
+    };
+    roleCapabilities: ReadonlyMap<string, readonly Capability[]>;
+    apiKeyCacheSeconds: number;
+  };
+  readonly cursorSecret?: string;
+  readonly log: { level: string; pretty: boolean };
+
+  constructor(env: EnvironmentVariables) {
+    this.port = env.PORT;
+    this.database = {
+      url: env.DATABASE_URL,
+      poolMax: env.DATABASE_POOL_MAX,
+      connectTimeoutMs: env.DATABASE_CONNECT_TIMEOUT_MS,
+      statementTimeoutMs: env.DATABASE_STATEMENT_TIMEOUT_MS,
+      migrateOnStart: env.DATABASE_MIGRATE_ON_START,
+      embedded: { dataDir: env.EMBEDDED_POSTGRES_DIR, port: env.EMBEDDED_POSTGRES_PORT },
+    };
+    this.auth = {
+      jwt: env.AUTH_JWKS_URL
+        ? {
+            jwksUrl: env.AUTH_JWKS_URL,
+            issuer: env.AUTH_JWT_ISSUER!,
+            audience: env.AUTH_JWT_AUDIENCE!,
+            algorithms: env.AUTH_JWT_ALGORITHMS.split(','),
+            clockToleranceSeconds: env.AUTH_JWT_CLOCK_TOLERANCE_SECONDS,
+            orgClaim: env.AUTH_ORG_CLAIM,
+            roleClaim: env.AUTH_ROLE_CLAIM,
+            jwksCacheSeconds: env.AUTH_JWKS_CACHE_SECONDS,
+            jwksRefetchCooldownSeconds: env.AUTH_JWKS_REFETCH_COOLDOWN_SECONDS,
+            jwksMaxStaleSeconds: env.AUTH_JWKS_MAX_STALE_SECONDS,
+            jwksTimeoutMs: env.AUTH_JWKS_TIMEOUT_MS,
+          }
+        : undefined,
+      roleCapabilities: roleCapabilitiesFrom(env.AUTH_ROLE_CAPABILITIES),
+      apiKeyCacheSeconds: env.AUTH_API_KEY_CACHE_SECONDS,
+    };
+    this.cursorSecret = env.CURSOR_SECRET;
+    this.log = { level: env.LOG_LEVEL, pretty: env.LOG_FORMAT ? env.LOG_FORMAT === 'pretty' : Boolean(process.stdout.isTTY) };
+  }
+
+  static fromEnvironment(env: Record<string, string | undefined> = process.env): AppConfig {
+    return new AppConfig(validateEnvironment(env));
+  }
+}
+
+function roleCapabilitiesFrom(spec: string): ReadonlyMap<string, readonly Capability[]> {
+  try {
+    return parseRoleCapabilities(spec);
+  } catch (error) {
+    throw new ConfigValidationError([(error as Error).message]);
+  }
+}

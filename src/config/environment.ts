@@ -1,0 +1,132 @@
+import { plainToInstance, Transform } from 'class-transformer';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+  validateSync,
+} from 'class-validator';
+
+const toInt = ({ value }: { value: unknown }) =>
+  value === undefined || value === '' ? undefined : /^-?\d+$/.test(String(value)) ? Number(value) : value;
+const toBool = ({ value }: { value: unknown }) =>
+  value === undefined || value === '' ? undefined : value === 'true' || value === '1' ? true : value === 'false' || value === '0' ? false : value;
+const emptyToUndefined = ({ value }: { value: unknown }) => (value === '' ? undefined : value);
+
+/**
+ * Every environment variable the gateway reads, with its default. Validated once at boot;
+ * README "Configuration" documents the same list.
+ */
+export class EnvironmentVariables {
+  @Transform(toInt) @IsInt() @Min(0) @Max(65535)
+  PORT = 3000;
+
+  @Transform(emptyToUndefined) @IsOptional() @IsString() @Matches(/^postgres(ql)?:\/\//, { message: 'DATABASE_URL must be a postgres:// URL' })
+  /** secret: may hold a password */
+  DATABASE_URL?: string;
+
+  @Transform(toInt) @IsInt() @Min(1) @Max(200)
+  DATABASE_POOL_MAX = 10;
+
+  @Transform(toInt) @IsInt() @Min(100) @Max(120_000)
+  DATABASE_CONNECT_TIMEOUT_MS = 5000;
+
+  @Transform(toInt) @IsInt() @Min(100) @Max(600_000)
+  DATABASE_STATEMENT_TIMEOUT_MS = 15_000;
+
+  @Transform(toBool) @IsBoolean()
+  DATABASE_MIGRATE_ON_START = true;
+
+  @IsString() @MinLength(1)
+  EMBEDDED_POSTGRES_DIR = '.data/postgres';
+
+  @Transform(toInt) @IsInt() @Min(1024) @Max(65535)
+  EMBEDDED_POSTGRES_PORT = 54329;
+
+  @Transform(emptyToUndefined) @IsOptional() @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true }, { message: 'AUTH_JWKS_URL must be an http(s) URL' })
+  AUTH_JWKS_URL?: string;
+
+  @Transform(emptyToUndefined) @IsOptional() @IsString() @MinLength(1)
+  AUTH_JWT_ISSUER?: string;
+
+  @Transform(emptyToUndefined) @IsOptional() @IsString() @MinLength(1)
+  AUTH_JWT_AUDIENCE?: string;
+
+  @Matches(/^(RS|PS|ES)(256|384|512)(,(RS|PS|ES)(256|384|512))*$/, {
+    message: 'AUTH_JWT_ALGORITHMS must be a comma-separated list of asymmetric algorithms (RS256, PS256, ES256, ...)',
+  })
+  AUTH_JWT_ALGORITHMS = 'RS256,RS384,RS512,PS256,PS384,PS512,ES256,ES384,ES512';
+
+  @Transform(toInt) @IsInt() @Min(0) @Max(300)
+  AUTH_JWT_CLOCK_TOLERANCE_SECONDS = 30;
+
+  @IsString() @MinLength(1) @MaxLength(200)
+  AUTH_ORG_CLAIM = 'org_id';
+
+  @IsString() @MinLength(1) @MaxLength(200)
+  AUTH_ROLE_CLAIM = 'role';
+
+  @Matches(/^\s*[\w.-]+\s*=\s*[\w*]*(\s*,\s*[\w*]+)*\s*(;\s*[\w.-]+\s*=\s*[\w*]*(\s*,\s*[\w*]+)*\s*)*;?\s*$/, {
+    message: 'AUTH_ROLE_CAPABILITIES must look like "owner=*;admin=*;member=read,send;viewer=read"',
+  })
+  AUTH_ROLE_CAPABILITIES = 'owner=*;admin=*;member=read,send;viewer=read';
+
+  @Transform(toInt) @IsInt() @Min(10) @Max(86_400)
+  AUTH_JWKS_CACHE_SECONDS = 600;
+
+  @Transform(toInt) @IsInt() @Min(1) @Max(3600)
+  AUTH_JWKS_REFETCH_COOLDOWN_SECONDS = 30;
+
+  @Transform(toInt) @IsInt() @Min(60) @Max(7 * 86_400)
+  AUTH_JWKS_MAX_STALE_SECONDS = 6 * 3600;
+
+  @Transform(toInt) @IsInt() @Min(100) @Max(60_000)
+  AUTH_JWKS_TIMEOUT_MS = 3000;
+
+  @Transform(toInt) @IsInt() @Min(0) @Max(60)
+  AUTH_API_KEY_CACHE_SECONDS = 30;
+
+  @Transform(emptyToUndefined) @IsOptional() @IsString() @MinLength(32, { message: 'CURSOR_SECRET must be at least 32 characters' })
+  /** secret: signs pagination cursors; every replica must share it (generated and kept in the database when unset) */
+  CURSOR_SECRET?: string;
+
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  LOG_LEVEL = 'info';
+
+  @Transform(emptyToUndefined) @IsOptional() @IsIn(['json', 'pretty'])
+  LOG_FORMAT?: 'json' | 'pretty';
+}
+
+const SECRET_VARIABLES = new Set(['DATABASE_URL', 'CURSOR_SECRET']);
+
+export class ConfigValidationError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigValidationError';
+  }
+}
+
+export function validateEnvironment(env: Record<string, string | undefined>): EnvironmentVariables {
+  const known = Object.fromEntries(
+    Object.keys(new EnvironmentVariables()).concat(['DATABASE_URL', 'AUTH_JWKS_URL', 'AUTH_JWT_ISSUER', 'AUTH_JWT_AUDIENCE', 'CURSOR_SECRET', 'LOG_FORMAT'])
+      .filter((key) => env[key] !== undefined)
+      .map((key) => [key, env[key]]),
+  );
+  const parsed = plainToInstance(EnvironmentVariables, known, { exposeDefaultValues: true });
+  const problems = validateSync(parsed, { forbidUnknownValues: false }).flatMap((error) =>
+    Object.values(error.constraints ?? {}).map((message) =>
+      SECRET_VARIABLES.has(error.property) ? message : `${message} (got ${JSON.stringify(env[error.property])})`,
+    ),
+  );
+  if (parsed.AUTH_JWKS_URL && !parsed.AUTH_JWT_ISSUER) problems.push('AUTH_JWT_ISSUER is required when AUTH_JWKS_URL is set');
+  if (parsed.AUTH_JWKS_URL && !parsed.AUTH_JWT_AUDIENCE) problems.push('AUTH_JWT_AUDIENCE is required when AUTH_JWKS_URL is set');
+  if (problems.length > 0) throw new ConfigValidationError(problems);
+  return parsed;
+}

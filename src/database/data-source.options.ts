@@ -1,0 +1,34 @@
+import type { PostgresConnectionOptions } from 'typeorm/driver/postgres/PostgresConnectionOptions';
+import { ApiKey } from '../auth/api-keys/api-key.entity';
+import { Chat } from '../chats/chat.entity';
+import { Session } from '../sessions/session.entity';
+import { MIGRATIONS } from './migrations';
+
+export interface DatabaseConnectionSettings {
+  url: string;
+  poolMax?: number;
+  connectTimeoutMs?: number;
+  statementTimeoutMs?: number;
+}
+
+export const ENTITIES = [Session, Chat, ApiKey];
+
+/** The one definition of the DataSource: used by the app, the CLI, the tests and ormconfig.ts. */
+export function dataSourceOptions(settings: DatabaseConnectionSettings): PostgresConnectionOptions {
+  return {
+    type: 'postgres',
+    url: settings.url,
+    entities: ENTITIES,
+    migrations: MIGRATIONS,
+    migrationsTableName: 'migrations',
+    synchronize: false,
+    migrationsRun: false,
+    logging: ['error'],
+    extra: {
+      max: settings.poolMax ?? 10,
+      connectionTimeoutMillis: settings.connectTimeoutMs ?? 5000,
+      statement_timeout: settings.statementTimeoutMs ?? 15_000,
+      application_name: 'whatsapp-gateway',
+    },
+  };
+}

@@ -1,0 +1,35 @@
+import { Logger, Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import type { PostgresConnectionOptions } from 'typeorm/driver/postgres/PostgresConnectionOptions';
+import { AppConfig } from '../config/app-config';
+import { dataSourceOptions } from './data-source.options';
+import { runPendingMigrations } from './migrate';
+
+type StartupOptions = PostgresConnectionOptions & { migrateOnStart: boolean };
+
+@Module({
+  imports: [
+    TypeOrmModule.forRootAsync({
+      inject: [AppConfig],
+      useFactory: (config: AppConfig) => {
+        if (!config.database.url) throw new Error('DATABASE_URL is not set and no embedded PostgreSQL was started');
+        const options: StartupOptions = {
+          ...dataSourceOptions({ ...config.database, url: config.database.url }),
+          migrateOnStart: config.database.migrateOnStart,
+        };
+        return { ...options, retryAttempts: 0 };
+      },
+      // Migrations run before any other provider can touch the database.
+      dataSourceFactory: async (options) => {
+        const dataSource = await new DataSource(options!).initialize();
+        if ((options as StartupOptions).migrateOnStart) {
+          const applied = await runPendingMigrations(dataSource);
+          if (applied.length > 0) new Logger('Database').log(`applied migrations: ${applied.join(', ')}`);
+        }
+        return dataSource;
+      },
+    }),
+  ],
+})
+export class DatabaseModule {}

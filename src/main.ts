@@ -1,0 +1,38 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { NestExpressApplication } from '@nestjs/platform-express';
+import { AppModule } from './app.module';
+import { configureApp } from './app.setup';
+import { AppConfig } from './config/app-config';
+import { ConfigValidationError } from './config/environment';
+import { startEmbeddedPostgres } from './database/embedded-postgres';
+
+async function bootstrap(): Promise<void> {
+  let config = AppConfig.fromEnvironment();
+  // No DATABASE_URL: run a real PostgreSQL embedded in the project folder, so `npm start` works anywhere.
+  const embedded = config.database.url ? undefined : await startEmbeddedPostgres(config.database.embedded);
+  if (embedded) config = AppConfig.fromEnvironment({ ...process.env, DATABASE_URL: embedded.url });
+
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), { bufferLogs: true, bodyParser: false });
+  configureApp(app);
+  if (embedded) process.once('exit', () => void embedded.stop());
+  await app.listen(config.port);
+
+  const base = `http://localhost:${config.port}`;
+  console.log(
+    [
+      '',
+      `WhatsApp Gateway is listening on ${base}`,
+      `  Swagger UI:   ${base}/docs`,
+      `  OpenAPI JSON: ${base}/docs-json`,
+      '  Create an API key for your org (shown once):',
+      '    npm run cli -- api-key create --org my-org --capabilities read --name my-script',
+      '',
+    ].join('\n'),
+  );
+}
+
+bootstrap().catch((error: unknown) => {
+  console.error(error instanceof ConfigValidationError ? error.message : error);
+  process.exit(1);
+});
