@@ -1,0 +1,30 @@
+import 'reflect-metadata';
+import { DataSource } from 'typeorm';
+import { dataSourceOptions } from '../../src/database/data-source.options';
+import { startEmbeddedPostgres } from '../../src/database/embedded-postgres';
+import { runPendingMigrations } from '../../src/database/migrate';
+import { createFreshDatabase } from './test-database';
+
+/**
+ * Every test run gets a database of its own: on the server DATABASE_URL names (CI: 127.0.0.1:5432),
+ * or, with no DATABASE_URL, on an embedded PostgreSQL started here. Migrations run once, up front.
+ */
+export default async function globalSetup(): Promise<void> {
+  const embedded = process.env.DATABASE_URL
+    ? undefined
+    : await startEmbeddedPostgres({
+        dataDir: process.env.TEST_EMBEDDED_POSTGRES_DIR ?? '.data/postgres-test',
+        port: Number(process.env.TEST_EMBEDDED_POSTGRES_PORT ?? 54339),
+        database: 'postgres',
+        log: (line) => process.stderr.write(`${line}\n`),
+      });
+  const serverUrl = process.env.DATABASE_URL ?? embedded!.url;
+  const database = await createFreshDatabase(serverUrl);
+  const dataSource = await new DataSource(dataSourceOptions({ url: database.url })).initialize();
+  await runPendingMigrations(dataSource);
+  await dataSource.destroy();
+
+  process.env.TEST_SERVER_DATABASE_URL = serverUrl;
+  process.env.DATABASE_URL = database.url;
+  (globalThis as Record<string, unknown>).__testDatabase = { serverUrl, name: database.name, stopEmbedded: embedded?.stop };
+}

@@ -1,0 +1,115 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { NestExpressApplication } from '@nestjs/platform-express';
+import { randomUUID } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { AppModule } from '../../src/app.module';
+import { configureApp } from '../../src/app.setup';
+import { ApiKeysService } from '../../src/auth/api-keys/api-keys.service';
+import type { Capability } from '../../src/auth/capabilities';
+import { AppConfig } from '../../src/config/app-config';
+import { SessionsService } from '../../src/sessions/sessions.service';
+
+export interface HttpResult<T = any> {
+  status: number;
+  headers: Headers;
+  body: T;
+  text: string;
+}
+
+/** The real app, listening on a loopback port, against the test run's database. */
+export class TestApp {
+  private constructor(
+    readonly app: NestExpressApplication,
+    readonly baseUrl: string,
+  ) {}
+
+  static async start(env: Record<string, string | undefined> = {}): Promise<TestApp> {
+    const config = AppConfig.fromEnvironment({ LOG_LEVEL: 'silent', ...process.env, ...env });
+    const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), { logger: false, bodyParser: false });
+    configureApp(app);
+    await app.listen(0, '127.0.0.1');
+    const address = app.getHttpServer().address() as { port: number };
+    return new TestApp(app, `http://127.0.0.1:${address.port}`);
+  }
+
+  get dataSource(): DataSource {
+    return this.app.get(DataSource);
+  }
+
+  get apiKeys(): ApiKeysService {
+    return this.app.get(ApiKeysService);
+  }
+
+  async close(): Promise<void> {
+    await this.app.close();
+  }
+
+  async request<T = any>(path: string, options: { token?: string; method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<HttpResult<T>> {
+    const headers: Record<string, string> = { ...options.headers };
+    if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
+    const response = await fetch(`${this.baseUrl}${path}`, { method: options.method ?? 'GET', headers, body: options.body });
+    const text = await response.text();
+    let body: unknown = undefined;
+    try {
+      body = text ? JSON.parse(text) : undefined;
+    } catch {
+      body = undefined;
+    }
+    return { status: response.status, headers: response.headers, body: body as T, text };
+  }
+
+  /** A new org with one session and an API key holding `capabilities`: tests never share data. */
+  async createTenant(capabilities: Capability[] = ['read']): Promise<Tenant> {
+    const orgId = `org-${randomUUID()}`;
+    const session = await this.app.get(SessionsService).create(orgId, 'test number');
+    const key = await this.apiKeys.create(orgId, capabilities, 'test key');
+    return { orgId, sessionId: session.id, apiKey: key.key, apiKeyId: key.id };
+  }
+
+  /** Stores chats for a session in one statement, as the sync will. Returns their ids in insertion order. */
+  async insertChats(sessionId: string, chats: ChatSeed[]): Promise<number[]> {
+    if (chats.length === 0) return [];
+    const rows = chats.map((chat, index) => ({
+      ord: index,
+      jid: chat.jid ?? `${index}-${randomUUID().slice(0, 8)}@s.whatsapp.net`,
+      type: chat.type ?? 'dm',
+      name: chat.name ?? null,
+      pinned_at: chat.pinnedAt ?? null,
+      archived: chat.archived ?? false,
+      muted_until: chat.mutedUntil ?? null,
+      last_message_at: chat.lastMessageAt ?? null,
+      unread_count: chat.unreadCount ?? 0,
+      marked_unread: chat.markedUnread ?? false,
+    }));
+    const result: { id: string }[] = await this.dataSource.query(
+      `INSERT INTO chats (session_id, jid, type, name, pinned_at, archived, muted_until, last_message_at, unread_count, marked_unread)
+       SELECT $1, r.jid, r.type, r.name, r.pinned_at, r.archived, r.muted_until, r.last_message_at, r.unread_count, r.marked_unread
+       FROM jsonb_to_recordset($2::jsonb) AS r(jid text, type text, name text, pinned_at bigint, archived boolean,
+         muted_until bigint, last_message_at bigint, unread_count int, marked_unread boolean, ord int)
+       ORDER BY ord
+       RETURNING id`,
+      [sessionId, JSON.stringify(rows)],
+    );
+    return result.map((row) => Number(row.id));
+  }
+}
+
+export interface Tenant {
+  orgId: string;
+  sessionId: string;
+  apiKey: string;
+  apiKeyId: string;
+}
+
+export interface ChatSeed {
+  jid?: string;
+  type?: 'dm' | 'group' | 'broadcast' | 'newsletter';
+  name?: string | null;
+  pinnedAt?: number | null;
+  archived?: boolean;
+  mutedUntil?: number | null;
+  lastMessageAt?: number | null;
+  unreadCount?: number;
+  markedUnread?: boolean;
+}
