@@ -1,7 +1,9 @@
 /**
  * One run covers unit specs (src/**\/*.spec.ts) and end-to-end specs (test/**\/*.e2e-spec.ts).
  * The e2e specs need PostgreSQL: DATABASE_URL when set, else an embedded server (global-setup).
- * The Swagger plugin runs here as in `nest build`, so the OpenAPI document under test is the served one.
+ * ts-jest transpiles each file on its own (isolatedModules), which keeps `import()` a real dynamic
+ * import: with --experimental-vm-modules (see package.json) ESM-only packages such as baileys load
+ * in tests exactly as in production. Types are checked by `tsc --noEmit` before the run.
  */
 module.exports = {
   rootDir: '.',
@@ -13,10 +15,6 @@ module.exports = {
       'ts-jest',
       {
         tsconfig: 'tsconfig.json',
-        diagnostics: { ignoreCodes: [151002] },
-        astTransformers: {
-          before: ['<rootDir>/test/support/swagger-plugin-transformer.js'],
-        },
       },
     ],
   },

@@ -1,5 +1,5 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
-import { ChatType } from './chat-type';
+import type { ChatType } from './chat-type';
 
 const bigintAsNumber = {
   to: (value: number | null | undefined) => value,

@@ -1,5 +1,5 @@
 import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
-import { SessionStatus } from './session-status';
+import type { SessionStatus } from './session-status';
 
 /** One attached WhatsApp number, owned by exactly one org. */
 @Entity({ name: 'sessions' })

@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { CHAT_TYPES, ChatType, MUTED_FOREVER } from '../chat-type';
+import { CHAT_TYPES, MUTED_FOREVER } from '../chat-type';
+import type { ChatType } from '../chat-type';
 import type { DisplayChatRow } from '../chats.repository';
 
 export class ChatResponse {

@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { ERROR_CODES, ErrorCode } from './error-code';
+import { ERROR_CODES } from './error-code';
+import type { ErrorCode } from './error-code';
 
 export class ErrorBody {
   @ApiProperty({ enum: ERROR_CODES, example: 'not_found', description: 'Machine-readable error code.' })

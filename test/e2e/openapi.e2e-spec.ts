@@ -1,0 +1,67 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { TestApp } from '../support/test-app';
+
+const COMMITTED = join(__dirname, '..', '..', 'openapi.json');
+const serialize = (document: unknown) => `${JSON.stringify(document, null, 2)}\n`;
+
+describe('OpenAPI document', () => {
+  let app: TestApp;
+  let served: any;
+
+  beforeAll(async () => {
+    app = await TestApp.start();
+    served = (await app.request('/docs-json')).body;
+    // `npm run openapi` regenerates the committed file from the code.
+    if (process.env.UPDATE_OPENAPI === '1') writeFileSync(COMMITTED, serialize(served));
+  });
+  afterAll(async () => {
+    await app.close();
+  });
+
+  it('is committed as openapi.json and matches the code (run `npm run openapi` after an API change)', () => {
+    expect(serialize(served)).toBe(readFileSync(COMMITTED, 'utf8'));
+  });
+
+  it('serves Swagger UI at /docs', async () => {
+    const response = await app.request('/docs');
+    expect(response.status).toBe(200);
+    expect(response.text).toContain('swagger-ui');
+  });
+
+  describe('List chats, as the reference page publishes it', () => {
+    const operation = () => served.paths['/api/v1/sessions/{session}/chats'].get;
+
+    it('has the summary, description and Bearer security', () => {
+      expect(operation().summary).toBe('List chats');
+      expect(operation().tags).toEqual(['Chats']);
+      expect(operation().description).toContain("served from the gateway's **stored copy**");
+      expect(operation().security).toEqual([{ bearer: [] }]);
+      const scheme = served.components.securitySchemes.bearer;
+      expect(scheme).toMatchObject({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
+      expect(scheme.description).toContain('tries each in turn');
+    });
+
+    it('documents the parameters with their rules', () => {
+      const byName = Object.fromEntries(operation().parameters.map((parameter: any) => [parameter.name, parameter]));
+      expect(byName.session).toMatchObject({ in: 'path', required: true, schema: { type: 'string' } });
+      expect(byName.limit).toMatchObject({ in: 'query', required: false, schema: { type: 'integer', format: 'int64' } });
+      expect(byName.limit.description).toContain('Clamped to the range 1–200');
+      expect(byName.cursor).toMatchObject({ in: 'query', required: false, schema: { type: 'string' } });
+    });
+
+    it('documents the 200 schema with the example, and the error envelope for 400/401/403/404', () => {
+      const ok = operation().responses['200'].content['application/json'];
+      expect(ok.example.data[0]).toMatchObject({ id: 3344, jid: '6281234567890@s.whatsapp.net', name: 'Alice', unreadCount: 3 });
+      const chat = served.components.schemas.ChatResponse;
+      expect(chat.properties.id).toMatchObject({ type: 'integer', format: 'int64' });
+      expect(chat.properties.type.enum).toEqual(['dm', 'group', 'broadcast', 'newsletter']);
+      expect(chat.required).toEqual(expect.arrayContaining(['id', 'jid', 'type', 'name', 'pinned', 'archived', 'unreadCount']));
+      for (const [status, code] of [['400', 'invalid_argument'], ['401', 'unauthenticated'], ['403', 'forbidden'], ['404', 'not_found']]) {
+        const content = operation().responses[status].content['application/json'];
+        expect(content.schema.$ref).toBe('#/components/schemas/ErrorEnvelope');
+        expect(content.example.error.code).toBe(code);
+      }
+    });
+  });
+});
