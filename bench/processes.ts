@@ -1,0 +1,129 @@
+import { ChildProcess, fork, spawn } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { resolve } from 'node:path';
+
+export interface RunningServer {
+  name: string;
+  baseUrl: string;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** A port the OS says is free on loopback right now. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((done) => server.close(() => done()));
+  return port;
+}
+
+/** Resident set size of a process, from /proc (Linux): current and peak, in MiB. */
+export function residentMemory(pid: number): { rssMb: number; peakRssMb: number } | undefined {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kib = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+    return { rssMb: kib('VmRSS') / 1024, peakRssMb: kib('VmHWM') / 1024 };
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU time (user + system) a process has used so far, in seconds, from /proc (Linux). */
+export function cpuSeconds(pid: number): number {
+  try {
+    // Fields after the command name (which may contain spaces): utime and stime are the 12th and 13th.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return NaN;
+  }
+}
+
+const CLOCK_TICKS_PER_SECOND = 100;
+
+function exited(child: ChildProcess): Promise<void> {
+  return child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((done) => child.once('exit', () => done()));
+}
+
+async function stopChild(child: ChildProcess, graceMs = 10_000, signal: NodeJS.Signals | null = 'SIGTERM'): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  if (signal) child.kill(signal);
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await exited(child);
+  clearTimeout(timer);
+}
+
+async function waitUntilAnswering(url: string, child: ChildProcess, what: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${what} exited during start-up (code ${child.exitCode ?? child.signalCode})`);
+    try {
+      await fetch(url);
+      return;
+    } catch {
+      if (Date.now() > deadline) throw new Error(`${what} did not answer on ${url} within ${timeoutMs} ms`);
+      await new Promise((done) => setTimeout(done, 100));
+    }
+  }
+}
+
+/**
+ * The built gateway, `node dist/main.js`, as its own process on a free loopback port. Its logs
+ * (JSON, one line per request: logging stays on) go to `logFile`.
+ */
+export async function startGateway(options: { env: Record<string, string>; logFile: string; cpuProfileDir?: string }): Promise<RunningServer> {
+  const port = await freePort();
+  const log = openSync(options.logFile, 'w');
+  const execArgv = options.cpuProfileDir
+    ? ['--cpu-prof', `--cpu-prof-dir=${resolve(options.cpuProfileDir)}`, '--require', resolve(__dirname, 'support/exit-on-sigterm.js')]
+    : [];
+  const child = spawn(process.execPath, [...execArgv, 'dist/main.js'], {
+    env: { ...process.env, LOG_FORMAT: 'json', ...options.env, PORT: String(port) },
+    stdio: ['ignore', log, log],
+  });
+  closeSync(log);
+  let stopping = false;
+  child.once('exit', (code, signal) => {
+    if (!stopping) process.stderr.write(`[bench] the gateway exited unexpectedly (code ${code}, signal ${signal}); see ${options.logFile}\n`);
+  });
+  const baseUrl = `http://127.0.0.1:${port}`;
+  try {
+    await waitUntilAnswering(`${baseUrl}/api/v1`, child, 'the gateway');
+  } catch (error) {
+    await stopChild(child);
+    throw new Error(`${(error as Error).message}; see ${options.logFile}`);
+  }
+  return {
+    name: 'gateway',
+    baseUrl,
+    process: child,
+    stop: () => {
+      stopping = true;
+      return stopChild(child);
+    },
+  };
+}
+
+/** bench/baseline/server.ts in a process of its own (through ts-node, like the harness). */
+export async function startBaseline(env: Record<string, string>, cpuProfileDir?: string): Promise<RunningServer> {
+  const child = fork(resolve(__dirname, 'baseline/server.ts'), [], {
+    env: { ...process.env, ...env },
+    execArgv: ['--require', 'ts-node/register/transpile-only', ...(cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(cpuProfileDir, 'baseline')}`] : [])],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const port = await new Promise<number>((done, fail) => {
+    child.once('message', (message: { port: number }) => done(message.port));
+    child.once('exit', (code) => fail(new Error(`the baseline server exited during start-up (code ${code})`)));
+  });
+  return {
+    name: 'baseline',
+    baseUrl: `http://127.0.0.1:${port}`,
+    process: child,
+    stop: async () => {
+      if (child.connected) child.disconnect();
+      await stopChild(child, 5000, null);
+    },
+  };
+}
