@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { CursorCodec } from '../common/pagination/cursor-codec';
 import { PageQuery } from '../common/pagination/page-query';
+import { normalizeSessionId, sessionNotFound } from '../sessions/session-id';
 import { SessionsService } from '../sessions/sessions.service';
-import { ChatsRepository } from './chats.repository';
+import { ChatsRepository, displayPosition } from './chats.repository';
 import { ChatPageResponse } from './dto/chat-page.response';
 import { ChatResponse } from './dto/chat.response';
 
@@ -18,16 +19,29 @@ export class ChatsService {
 
   /** One page of a session's stored chats in display order. Never calls WhatsApp. */
   async listForDisplay(orgId: string, rawSessionId: string, page: PageQuery): Promise<ChatPageResponse> {
-    const sessionId = await this.sessions.requireOwnedSessionId(orgId, rawSessionId);
+    const sessionId = normalizeSessionId(rawSessionId);
+    if (sessionId === undefined) throw sessionNotFound();
     const scope = `chats:${sessionId}`;
-    const after = page.cursor === undefined ? undefined : this.cursors.decode(scope, page.cursor, POSITION_KEYS);
-    // One row more than the page tells whether another page follows, without a count query.
-    const rows = await this.chats.findPageForDisplay(sessionId, page.limit + 1, after);
+    const after = page.cursor === undefined ? undefined : await this.decodeCursor(orgId, sessionId, scope, page.cursor);
+    // One row more than the page tells whether another page follows, without a count query. The
+    // same statement checks ownership, so the hot path is one round trip to the database.
+    const rows = await this.chats.findOwnedPageForDisplay(orgId, sessionId, page.limit + 1, after);
+    if (rows === undefined) throw sessionNotFound();
     const hasMore = rows.length > page.limit;
     const pageRows = hasMore ? rows.slice(0, page.limit) : rows;
     return {
       data: pageRows.map(ChatResponse.fromRow),
-      nextCursor: hasMore ? this.cursors.encode(scope, pageRows[pageRows.length - 1].position) : null,
+      nextCursor: hasMore ? this.cursors.encode(scope, displayPosition(pageRows[pageRows.length - 1])) : null,
     };
+  }
+
+  /** A bad cursor is 400, but only for the owner: for anyone else the session does not exist (404). */
+  private async decodeCursor(orgId: string, sessionId: string, scope: string, cursor: string): Promise<bigint[]> {
+    try {
+      return this.cursors.decode(scope, cursor, POSITION_KEYS);
+    } catch (error) {
+      await this.sessions.requireOwnedSessionId(orgId, sessionId);
+      throw error;
+    }
   }
 }

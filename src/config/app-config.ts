@@ -30,7 +30,7 @@ export class AppConfig {
     apiKeyCacheSeconds: number;
   };
   readonly cursorSecret?: string;
-  readonly log: { level: string; pretty: boolean };
+  readonly log: { level: string; pretty: boolean; async: boolean };
 
   constructor(env: EnvironmentVariables) {
     this.port = env.PORT;
@@ -62,7 +62,11 @@ export class AppConfig {
       apiKeyCacheSeconds: env.AUTH_API_KEY_CACHE_SECONDS,
     };
     this.cursorSecret = env.CURSOR_SECRET;
-    this.log = { level: env.LOG_LEVEL, pretty: env.LOG_FORMAT ? env.LOG_FORMAT === 'pretty' : Boolean(process.stdout.isTTY) };
+    this.log = {
+      level: env.LOG_LEVEL,
+      pretty: env.LOG_FORMAT ? env.LOG_FORMAT === 'pretty' : Boolean(process.stdout.isTTY),
+      async: env.LOG_ASYNC,
+    };
   }
 
   static fromEnvironment(env: Record<string, string | undefined> = process.env): AppConfig {

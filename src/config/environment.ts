@@ -102,6 +102,10 @@ export class EnvironmentVariables {
 
   @Transform(emptyToUndefined) @IsOptional() @IsIn(['json', 'pretty'])
   LOG_FORMAT?: 'json' | 'pretty';
+
+  /** Buffer JSON log lines and write them in the background (pino's asynchronous destination). */
+  @Transform(toBool) @IsBoolean()
+  LOG_ASYNC = false;
 }
 
 const SECRET_VARIABLES = new Set(['DATABASE_URL', 'CURSOR_SECRET']);

@@ -1,4 +1,5 @@
 import { ulid } from 'ulid';
+import { AppError } from '../common/errors/app-error';
 
 const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 
@@ -10,4 +11,12 @@ export function newSessionId(): string {
 export function normalizeSessionId(raw: string): string | undefined {
   const upper = raw.toUpperCase();
   return ULID.test(upper) ? upper : undefined;
+}
+
+/**
+ * The one error of the ownership rule, the same for a malformed, unknown or foreign session id, so
+ * that a caller can never learn whether another org's session exists.
+ */
+export function sessionNotFound(): AppError {
+  return AppError.notFound('session');
 }

@@ -1,9 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
-import { AppError } from '../common/errors/app-error';
 import { Session } from './session.entity';
-import { newSessionId, normalizeSessionId } from './session-id';
+import { newSessionId, normalizeSessionId, sessionNotFound } from './session-id';
 
 @Injectable()
 export class SessionsService {
@@ -16,7 +15,7 @@ export class SessionsService {
   async requireOwnedSessionId(orgId: string, rawSessionId: string): Promise<string> {
     const id = normalizeSessionId(rawSessionId);
     const owned = id !== undefined && (await this.sessions.exists({ where: { id, orgId } }));
-    if (!owned) throw AppError.notFound('session');
+    if (!owned) throw sessionNotFound();
     return id;
   }
 
