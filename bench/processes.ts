@@ -79,7 +79,8 @@ export async function startGateway(options: { env: Record<string, string>; logFi
   const execArgv = options.cpuProfileDir
     ? ['--cpu-prof', `--cpu-prof-dir=${resolve(options.cpuProfileDir)}`, '--require', resolve(__dirname, 'support/exit-on-sigterm.js')]
     : [];
-  const child = spawn(process.execPath, [...execArgv, 'dist/main.js'], {
+  const nodeArgs = (process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, ...execArgv, 'dist/main.js'], {
     env: { ...process.env, LOG_FORMAT: 'json', ...options.env, PORT: String(port) },
     stdio: ['ignore', log, log],
   });

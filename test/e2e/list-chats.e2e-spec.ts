@@ -281,5 +281,17 @@ describe('GET /api/v1/sessions/{session}/chats', () => {
       expect(response.status).toBe(404);
       expect(response.text).not.toContain('whatsapp.net');
     });
+
+    it("with a cursor, valid or not, another org's session is still the same 404, never a 400 or a page", async () => {
+      const theirs = await tenantWithChats(5);
+      const mine = await app.createTenant();
+      const first = await app.request(chatsPath(theirs.sessionId, '?limit=2'), { token: theirs.apiKey });
+      const expected = await app.request(chatsPath(theirs.sessionId), { token: mine.apiKey });
+      for (const cursor of [first.body.nextCursor, 'garbage']) {
+        const response = await app.request(chatsPath(theirs.sessionId, `?cursor=${encodeURIComponent(cursor)}`), { token: mine.apiKey });
+        expect(response.status).toBe(404);
+        expect(response.text).toBe(expected.text);
+      }
+    });
   });
 });
