@@ -13,7 +13,7 @@ export interface BenchConfig {
   /** Run only the cases whose id contains one of these (comma-separated), e.g. `first,deep`. */
   caseFilter: string[];
   keepDatabase: boolean;
-  /** When set, the gateway runs with --cpu-prof and writes its profile into this folder. */
+  /** BENCH_CPU_PROF=DIR: the gateway and the baseline run with --cpu-prof and write into a new folder under DIR. */
   cpuProfileDir?: string;
   resultsDir: string;
 }
@@ -38,7 +38,7 @@ export function benchConfig(env: NodeJS.ProcessEnv = process.env): BenchConfig {
     deepAfter: Math.floor(number(env, 'BENCH_DEEP_AFTER', 90_000, 200)),
     caseFilter: (env.BENCH_CASES ?? '').split(',').map((part) => part.trim()).filter(Boolean),
     keepDatabase: env.BENCH_KEEP_DATABASE === '1' || env.BENCH_KEEP_DATABASE === 'true',
-    cpuProfileDir: env.BENCH_CPU_PROF || undefined,
+    cpuProfileDir: env.BENCH_CPU_PROF ? `${env.BENCH_CPU_PROF}/${new Date().toISOString().replace(/[:.]/g, '-')}` : undefined,
     resultsDir: env.BENCH_RESULTS_DIR || 'bench/results',
   };
   if (config.deepAfter % 200 !== 0) throw new Error('BENCH_DEEP_AFTER must be a multiple of 200 (the cursor is found by paging 200 at a time)');

@@ -24,7 +24,7 @@ export interface TargetCheck {
 export interface Report {
   generatedAt: string;
   command: string;
-  machine: { node: string; cpus: number; cpuModel: string; postgres: string; loadAverage: number[] };
+  machine: { node: string; cpus: number; cpuModel: string; postgres: string; loadAverage: { atStart: number[]; atEnd: number[] } };
   settings: Record<string, unknown>;
   dataset: { sessions: number; chats: number; bigSessionChats: number; smallSessionChats: number; seedSeconds: number };
   runs: Run[];
@@ -97,7 +97,12 @@ export function formatReport(report: Report): string {
       offset ? `${fixed(run.result.requestsPerSecond / offset.requestsPerSecond, 1)} x` : '',
     ];
   });
+  const { machine, settings, dataset } = report;
+  const load = (values: number[]) => values.map((value) => value.toFixed(2)).join(' ');
   const out = [
+    `${report.generatedAt}: Node ${machine.node}, PostgreSQL ${machine.postgres}, ${machine.cpus} x ${machine.cpuModel}; load average ${load(machine.loadAverage.atStart)} at the start, ${load(machine.loadAverage.atEnd)} at the end`,
+    `${dataset.chats.toLocaleString('en-US')} chats in ${dataset.sessions} sessions (seeded in ${dataset.seedSeconds.toFixed(1)} s); ${settings.connections} connections, ${settings.warmupSeconds} s warm-up + ${settings.durationSeconds} s per case; gateway LOG_LEVEL=${settings.gatewayLogLevel} LOG_ASYNC=${settings.gatewayLogAsync}`,
+    '',
     table(['case', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'server CPU µs/req', 'vs keyset baseline', 'vs OFFSET baseline'], rows),
     '',
     `Gateway RSS after the run: ${fixed(report.gatewayMemory?.rssMb)} MB (peak ${fixed(report.gatewayMemory?.peakRssMb)} MB)`,

@@ -18,6 +18,7 @@ import { Dataset, seedDataset } from './dataset';
 import { explainPageQuery } from './explain';
 import { runIngestBenchmark } from './ingest';
 import { drive } from './load';
+import { summarizeProfiles } from './profile';
 import { cpuSeconds, RunningServer, residentMemory, startBaseline, startGateway } from './processes';
 import { CaseId, evaluateTargets, formatReport, Report, Run, Target } from './report';
 
@@ -85,6 +86,7 @@ async function main(): Promise<void> {
   mkdirSync(config.resultsDir, { recursive: true });
   if (config.cpuProfileDir) mkdirSync(config.cpuProfileDir, { recursive: true });
 
+  const loadAverageAtStart = loadavg();
   const database = await createFreshDatabase(config.serverUrl, 'gw_bench');
   log(`database ${database.name}`);
   const servers: RunningServer[] = [];
@@ -103,8 +105,10 @@ async function main(): Promise<void> {
     log(`seeded ${dataset.chats} chats in ${config.sessions} sessions in ${dataset.seedSeconds.toFixed(1)} s`);
 
     const cursorSecret = randomBytes(24).toString('base64url');
+    // Logging stays on (one JSON line per request, to a file), written asynchronously as production should.
+    const gatewayLogging = { level: process.env.LOG_LEVEL ?? 'info', async: process.env.LOG_ASYNC ?? 'true' };
     const gateway = await startGateway({
-      env: { DATABASE_URL: database.url, CURSOR_SECRET: cursorSecret, LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' },
+      env: { DATABASE_URL: database.url, CURSOR_SECRET: cursorSecret, LOG_LEVEL: gatewayLogging.level, LOG_ASYNC: gatewayLogging.async },
       logFile: join(config.resultsDir, 'gateway.log'),
       cpuProfileDir: config.cpuProfileDir,
     });
@@ -168,13 +172,14 @@ async function main(): Promise<void> {
     const partial: Omit<Report, 'targets'> = {
       generatedAt: new Date().toISOString(),
       command: 'npm run bench',
-      machine: { node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', postgres, loadAverage: loadavg() },
+      machine: { node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', postgres, loadAverage: { atStart: loadAverageAtStart, atEnd: loadavg() } },
       settings: {
         connections: config.connections,
         durationSeconds: config.durationSeconds,
         warmupSeconds: config.warmupSeconds,
         deepAfter: config.deepAfter,
-        logLevel: process.env.LOG_LEVEL ?? 'info',
+        gatewayLogLevel: gatewayLogging.level,
+        gatewayLogAsync: gatewayLogging.async,
         cases: config.caseFilter.length ? config.caseFilter : 'all',
       },
       dataset: {
@@ -197,6 +202,8 @@ async function main(): Promise<void> {
   } finally {
     await stopAll();
   }
+  // The gateway writes its profile when it exits, so only now.
+  if (config.cpuProfileDir) process.stdout.write(`\n${summarizeProfiles(config.cpuProfileDir)}\n`);
 }
 
 main().catch((error: unknown) => {
