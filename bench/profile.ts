@@ -18,8 +18,10 @@ const SPECIAL = new Set(['(idle)', '(garbage collector)', '(program)', '(root)']
 function ownerOf(url: string): string | undefined {
   const inPackage = /node_modules\/((@[^/]+\/)?[^/]+)/.exec(url);
   if (inPackage) return inPackage[1];
-  const inBuild = /\/dist\/([^/]+)/.exec(url);
-  return inBuild ? `gateway: ${inBuild[1]}` : undefined;
+  const project = process.cwd();
+  const inBuild = url.includes(`${project}/dist/`) ? /\/dist\/([^/]+)/.exec(url.slice(url.indexOf(project))) : null;
+  if (inBuild) return `gateway: ${inBuild[1]}`;
+  return url.includes(`${project}/bench/`) ? 'bench baseline' : undefined;
 }
 
 /**
