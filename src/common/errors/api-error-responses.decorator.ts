@@ -15,6 +15,22 @@ const EXAMPLES: Record<ErrorCode, { description: string; message: string; detail
   unavailable: { description: 'A dependency (e.g. the database) is unavailable.', message: 'the service is temporarily unavailable, retry later' },
 };
 
+interface HeaderDoc {
+  description: string;
+  required: true;
+  schema: { type: 'string' | 'integer'; example: string | number };
+}
+const RETRY_AFTER: HeaderDoc = { description: 'Seconds to wait before retrying.', required: true, schema: { type: 'integer', example: 1 } };
+
+/** Headers some codes always carry (see AppError and ErrorEnvelopeFilter), documented on their responses. */
+const HEADERS: Partial<Record<ErrorCode, Record<string, HeaderDoc>>> = {
+  unauthenticated: {
+    'WWW-Authenticate': { description: 'The authentication scheme to use.', required: true, schema: { type: 'string', example: 'Bearer' } },
+  },
+  rate_limited: { 'Retry-After': RETRY_AFTER },
+  unavailable: { 'Retry-After': RETRY_AFTER },
+};
+
 /** Documents the error responses an operation can give, each with the envelope schema and an example. */
 export function ApiErrorResponses(...codes: ErrorCode[]): MethodDecorator & ClassDecorator {
   return applyDecorators(
@@ -23,6 +39,7 @@ export function ApiErrorResponses(...codes: ErrorCode[]): MethodDecorator & Clas
       ApiResponse({
         status: ERROR_STATUS[code],
         description: `\`${code}\`: ${EXAMPLES[code].description}`,
+        ...(HEADERS[code] && { headers: HEADERS[code] }),
         content: {
           'application/json': {
             schema: { $ref: getSchemaPath(ErrorEnvelope) },
