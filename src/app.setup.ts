@@ -42,7 +42,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .setTitle('WhatsApp Gateway')
     .setDescription(API_DESCRIPTION)
     .setVersion('1.0.0')
-    .addServer('/', 'This gateway: the origin that serves this document.')
+    .addServer('/', 'This gateway')
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: BEARER_DESCRIPTION }, BEARER_SCHEME)
     .build();
   return arrangeDocument(SwaggerModule.createDocument(app, config, { operationIdFactory: (_controller, method) => method }));
