@@ -51,6 +51,10 @@ describe('the error envelope, on every non-2xx response', () => {
     },
   );
 
+  it.each(['/api/v1/sessions/%FF/chats', '/api/v1/sessions/%E0%A4%A/chats', '/%'])('404 not_found for the undecodable path %s', async (path) => {
+    expectEnvelope(await app.request(path, { token: tenant.apiKey }), 404, 'not_found');
+  });
+
   it('404 not_found for an unsupported method on a known path', async () => {
     expectEnvelope(await app.request(`/api/v1/sessions/${tenant.sessionId}/chats`, { method: 'DELETE', token: tenant.apiKey }), 404, 'not_found');
   });

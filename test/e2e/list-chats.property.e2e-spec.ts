@@ -32,7 +32,13 @@ describe('List chats under random input', () => {
       return bytes.toString('base64url');
     }),
   );
-  const session = fc.oneof(fc.constant('SELF'), anyText.filter((text) => text.length > 0), fc.stringMatching(/^[0-9A-Z]{26}$/));
+  // Session segments are percent-encoded, except the `raw:` ones, sent as they are (broken escapes included).
+  const session = fc.oneof(
+    fc.constant('SELF'),
+    anyText.filter((text) => text.length > 0),
+    fc.stringMatching(/^[0-9A-Z]{26}$/),
+    fc.stringMatching(/^[%0-9A-Fa-z]{1,12}$/).map((text) => `raw:${text}`),
+  );
 
   it('answers 200 or a 4xx envelope', async () => {
     await fc.assert(
@@ -40,7 +46,8 @@ describe('List chats under random input', () => {
         const query = new URLSearchParams();
         if (limitValue !== null) query.set('limit', limitValue);
         if (cursorValue !== null) query.set('cursor', cursorValue);
-        const sessionSegment = encodeURIComponent(sessionValue === 'SELF' ? tenant.sessionId : sessionValue);
+        const sessionSegment =
+          sessionValue === 'SELF' ? tenant.sessionId : sessionValue.startsWith('raw:') ? sessionValue.slice(4) : encodeURIComponent(sessionValue);
         const response = await app.request(`/api/v1/sessions/${sessionSegment}/chats?${query}`, { token: tenant.apiKey });
         if (response.status === 200) {
           expect(Array.isArray(response.body.data)).toBe(true);
