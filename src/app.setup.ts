@@ -3,6 +3,8 @@ import { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { BEARER_SCHEME } from './auth/require-capability.decorator';
+import { bodyParserErrors, rejectUndecodablePaths } from './common/http/malformed-requests';
+import { requestIdMiddleware } from './common/http/request-id';
 import { arrangeDocument } from './common/openapi/arrange-document';
 
 const MAX_JSON_BODY = '256kb';
@@ -15,8 +17,11 @@ export function configureApp(app: NestExpressApplication): OpenAPIObject {
   app.useLogger(app.get(Logger));
   app.disable('x-powered-by');
   app.set('etag', false);
+  app.use(requestIdMiddleware);
+  app.use(rejectUndecodablePaths);
   app.useBodyParser('json', { limit: MAX_JSON_BODY });
   app.useBodyParser('urlencoded', { limit: MAX_JSON_BODY, extended: false });
+  app.use(bodyParserErrors);
   app.enableShutdownHooks();
   const document = buildOpenApiDocument(app);
   SwaggerModule.setup('docs', app, document, {
