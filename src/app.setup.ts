@@ -5,6 +5,7 @@ import { Logger } from 'nestjs-pino';
 import { BEARER_SCHEME } from './auth/require-capability.decorator';
 import { bodyParserErrors, rejectUndecodablePaths } from './common/http/malformed-requests';
 import { requestIdMiddleware } from './common/http/request-id';
+import { ErrorEnvelope } from './common/errors/error-envelope';
 import { arrangeDocument } from './common/openapi/arrange-document';
 
 const MAX_JSON_BODY = '256kb';
@@ -50,5 +51,10 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .addServer('/', 'This gateway')
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: BEARER_DESCRIPTION }, BEARER_SCHEME)
     .build();
-  return arrangeDocument(SwaggerModule.createDocument(app, config, { operationIdFactory: (_controller, method) => method }));
+  // ErrorEnvelope is an extra model because arrangeDocument refers to it from every operation.
+  const document = SwaggerModule.createDocument(app, config, {
+    operationIdFactory: (_controller, method) => method,
+    extraModels: [ErrorEnvelope],
+  });
+  return arrangeDocument(document);
 }

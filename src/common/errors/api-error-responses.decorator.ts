@@ -1,5 +1,5 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiExtraModels, ApiResponse, getSchemaPath } from '@nestjs/swagger';
+import { ApiExtraModels, ApiResponse, getSchemaPath, type ResponseObject } from '@nestjs/swagger';
 import { ERROR_STATUS, ErrorCode } from './error-code';
 import { ErrorEnvelope } from './error-envelope';
 
@@ -31,22 +31,30 @@ const HEADERS: Partial<Record<ErrorCode, Record<string, HeaderDoc>>> = {
   unavailable: { 'Retry-After': RETRY_AFTER },
 };
 
+/**
+ * Errors any operation can give whatever it does: an unexpected failure, or the database being
+ * down. `arrangeDocument` adds them to every operation of the document, so no controller lists them.
+ */
+export const ERRORS_OF_EVERY_OPERATION: readonly ErrorCode[] = ['internal', 'unavailable'];
+
+/** The OpenAPI response object for an error code: the envelope schema, an example, its headers. */
+export function errorResponse(code: ErrorCode): ResponseObject {
+  return {
+    description: `\`${code}\`: ${EXAMPLES[code].description}`,
+    ...(HEADERS[code] && { headers: HEADERS[code] }),
+    content: {
+      'application/json': {
+        schema: { $ref: getSchemaPath(ErrorEnvelope) },
+        example: { error: { code, message: EXAMPLES[code].message, details: EXAMPLES[code].details ?? {} } },
+      },
+    },
+  };
+}
+
 /** Documents the error responses an operation can give, each with the envelope schema and an example. */
 export function ApiErrorResponses(...codes: ErrorCode[]): MethodDecorator & ClassDecorator {
   return applyDecorators(
     ApiExtraModels(ErrorEnvelope),
-    ...codes.map((code) =>
-      ApiResponse({
-        status: ERROR_STATUS[code],
-        description: `\`${code}\`: ${EXAMPLES[code].description}`,
-        ...(HEADERS[code] && { headers: HEADERS[code] }),
-        content: {
-          'application/json': {
-            schema: { $ref: getSchemaPath(ErrorEnvelope) },
-            example: { error: { code, message: EXAMPLES[code].message, details: EXAMPLES[code].details ?? {} } },
-          },
-        },
-      }),
-    ),
+    ...codes.map((code) => ApiResponse({ status: ERROR_STATUS[code], ...errorResponse(code) })),
   );
 }

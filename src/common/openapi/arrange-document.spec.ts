@@ -45,6 +45,19 @@ describe('arrangeDocument', () => {
     expect(document.tags?.map((tag) => tag.name)).not.toContain('Undeclared');
   });
 
+  it('documents 500 internal and 503 unavailable on every operation, keeping a status an operation documents itself', () => {
+    const input = generated();
+    input.paths['/api/v1/sessions'].get!.responses['503'] = { description: 'own' };
+    const document = arrangeDocument(input);
+    const listChats = document.paths['/api/v1/sessions/{session}/chats'].get!.responses;
+    expect(Object.keys(listChats)).toEqual(['200', '500', '503']);
+    expect(listChats['503']).toMatchObject({
+      headers: { 'Retry-After': { required: true } },
+      content: { 'application/json': { schema: { $ref: '#/components/schemas/ErrorEnvelope' }, example: { error: { code: 'unavailable' } } } },
+    });
+    expect(document.paths['/api/v1/sessions'].get!.responses['503']).toMatchObject({ description: 'own' });
+  });
+
   it('documents X-Request-Id on every response and drops the empty contact', () => {
     const document = arrangeDocument(generated());
     expect(document.paths['/api/v1/sessions'].post?.responses['200']).toMatchObject({

@@ -1,4 +1,6 @@
 import type { OpenAPIObject, OperationObject, PathItemObject, TagObject } from '@nestjs/swagger';
+import { ERRORS_OF_EVERY_OPERATION, errorResponse } from '../errors/api-error-responses.decorator';
+import { ERROR_STATUS } from '../errors/error-code';
 import { REQUEST_ID_HEADER } from '../http/request-id';
 import { API_TAGS } from './api-tags';
 
@@ -21,6 +23,8 @@ export function operationsOf(item: PathItemObject): OperationObject[] {
  *   (Swagger UI shows its sections in this order when no tagsSorter is set);
  * - `paths`: grouped by their operations' tag in the same order (stable: within a tag, the order in
  *   which controllers declare their routes), so the committed openapi.json reads like the reference;
+ * - every operation documents the errors any operation can give (500 `internal`, 503 `unavailable`),
+ *   unless it documents that status itself;
  * - every response documents the `X-Request-Id` header;
  * - an empty `info.contact` (DocumentBuilder always adds one) is dropped.
  */
@@ -38,6 +42,7 @@ export function arrangeDocument(document: OpenAPIObject): OpenAPIObject {
 
   for (const { item } of paths) {
     for (const operation of operationsOf(item)) {
+      for (const code of ERRORS_OF_EVERY_OPERATION) operation.responses[ERROR_STATUS[code]] ??= errorResponse(code);
       for (const response of Object.values(operation.responses)) {
         if (!response || '$ref' in response) continue;
         response.headers = { [REQUEST_ID_HEADER]: { $ref: `#/components/headers/${REQUEST_ID_HEADER}` }, ...response.headers };
