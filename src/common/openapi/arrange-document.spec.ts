@@ -1,6 +1,6 @@
 import type { OpenAPIObject } from '@nestjs/swagger';
 import { API_TAGS } from './api-tags';
-import { arrangeDocument } from './arrange-document';
+import { arrangeDocument, CAPABILITY_EXTENSION } from './arrange-document';
 
 const op = (tag: string, id: string) => ({ operationId: id, tags: [tag], responses: { '200': { description: 'ok' } } });
 
@@ -56,6 +56,17 @@ describe('arrangeDocument', () => {
       content: { 'application/json': { schema: { $ref: '#/components/schemas/ErrorEnvelope' }, example: { error: { code: 'unavailable' } } } },
     });
     expect(document.paths['/api/v1/sessions'].get!.responses['503']).toMatchObject({ description: 'own' });
+  });
+
+  it("states the capability from @RequireCapability in the description, unless the description already does", () => {
+    const input = generated();
+    Object.assign(input.paths['/api/v1/sessions'].post!, { [CAPABILITY_EXTENSION]: 'manage', description: 'Creates a session.' });
+    Object.assign(input.paths['/api/v1/sessions'].get!, { [CAPABILITY_EXTENSION]: 'read' });
+    Object.assign(input.paths['/api/v1/sessions/{session}/chats'].get!, { [CAPABILITY_EXTENSION]: 'read', description: 'Requires the `read` capability.' });
+    const document = arrangeDocument(input);
+    expect(document.paths['/api/v1/sessions'].post?.description).toBe('Creates a session.\n\nRequires the `manage` capability.');
+    expect(document.paths['/api/v1/sessions'].get?.description).toBe('Requires the `read` capability.');
+    expect(document.paths['/api/v1/sessions/{session}/chats'].get?.description).toBe('Requires the `read` capability.');
   });
 
   it('documents X-Request-Id on every response and drops the empty contact', () => {

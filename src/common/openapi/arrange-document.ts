@@ -4,6 +4,9 @@ import { ERROR_STATUS } from '../errors/error-code';
 import { REQUEST_ID_HEADER } from '../http/request-id';
 import { API_TAGS } from './api-tags';
 
+/** OpenAPI extension naming the capability an operation needs (set by @RequireCapability). */
+export const CAPABILITY_EXTENSION = 'x-required-capability';
+
 const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
 
 /** The header every response carries, declared once and referenced from each response. */
@@ -25,6 +28,8 @@ export function operationsOf(item: PathItemObject): OperationObject[] {
  *   which controllers declare their routes), so the committed openapi.json reads like the reference;
  * - every operation documents the errors any operation can give (500 `internal`, 503 `unavailable`),
  *   unless it documents that status itself;
+ * - an operation's description says which capability it needs (from @RequireCapability), unless it
+ *   already does;
  * - every response documents the `X-Request-Id` header;
  * - an empty `info.contact` (DocumentBuilder always adds one) is dropped.
  */
@@ -42,6 +47,10 @@ export function arrangeDocument(document: OpenAPIObject): OpenAPIObject {
 
   for (const { item } of paths) {
     for (const operation of operationsOf(item)) {
+      const capability: unknown = (operation as unknown as Record<string, unknown>)[CAPABILITY_EXTENSION];
+      if (typeof capability === 'string' && !operation.description?.includes(`\`${capability}\` capability`)) {
+        operation.description = [operation.description, `Requires the \`${capability}\` capability.`].filter(Boolean).join('\n\n');
+      }
       for (const code of ERRORS_OF_EVERY_OPERATION) operation.responses[ERROR_STATUS[code]] ??= errorResponse(code);
       for (const response of Object.values(operation.responses)) {
         if (!response || '$ref' in response) continue;
