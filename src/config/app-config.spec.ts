@@ -12,6 +12,12 @@ describe('AppConfig.fromEnvironment', () => {
     expect(config.auth.roleCapabilities.get('member')).toEqual(['read', 'send']);
     expect(config.auth.roleCapabilities.get('viewer')).toEqual(['read']);
     expect(config.auth.apiKeyCacheSeconds).toBeLessThanOrEqual(60);
+    expect(config.log.async).toBe(false);
+  });
+
+  it('reads LOG_ASYNC as a boolean', () => {
+    expect(AppConfig.fromEnvironment({ LOG_ASYNC: 'true' }).log.async).toBe(true);
+    expect(AppConfig.fromEnvironment({ LOG_ASYNC: '0' }).log.async).toBe(false);
   });
 
   it('reads the JWT settings with their claim defaults', () => {
@@ -46,6 +52,7 @@ describe('AppConfig.fromEnvironment', () => {
     [{ AUTH_API_KEY_CACHE_SECONDS: '3600' }, 'AUTH_API_KEY_CACHE_SECONDS'],
     [{ CURSOR_SECRET: 'short' }, 'CURSOR_SECRET must be at least 32 characters'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+    [{ LOG_ASYNC: 'sometimes' }, 'LOG_ASYNC'],
   ])('%j fails at boot with a message naming the variable', (env, expected) => {
     const problems = problemsOf(env);
     expect(problems.join('\n')).toContain(expected);
