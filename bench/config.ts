@@ -4,6 +4,8 @@ export interface BenchConfig {
   serverUrl: string;
   durationSeconds: number;
   warmupSeconds: number;
+  /** The measured time of each case is split into this many windows, taken in turn over all cases. */
+  rounds: number;
   connections: number;
   sessions: number;
   bigSessionChats: number;
@@ -31,6 +33,7 @@ export function benchConfig(env: NodeJS.ProcessEnv = process.env): BenchConfig {
     serverUrl: env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test',
     durationSeconds: number(env, 'BENCH_DURATION_SECONDS', 15, 1),
     warmupSeconds: number(env, 'BENCH_WARMUP_SECONDS', 3, 0),
+    rounds: Math.floor(number(env, 'BENCH_ROUNDS', 3, 1)),
     connections: Math.floor(number(env, 'BENCH_CONNECTIONS', 32, 1)),
     sessions: Math.floor(number(env, 'BENCH_SESSIONS', 20, 1)),
     bigSessionChats: Math.floor(number(env, 'BENCH_BIG_SESSION_CHATS', 100_000, 1000)),

@@ -12,8 +12,20 @@ export interface LoadResult {
   errors: number;
   timeouts: number;
   durationSeconds: number;
-  /** CPU time the server process used per completed request, in microseconds (when its pid is known). */
+  /** CPU time the server process used per completed request, in microseconds. */
   serverCpuMicrosPerRequest?: number;
+  /** Measured windows this result adds up (BENCH_ROUNDS). */
+  rounds: number;
+}
+
+/** One measured window: its counters and every 2xx latency, so windows can be added up exactly. */
+export interface LoadSample {
+  latencies: number[];
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+  durationSeconds: number;
+  serverCpuSeconds: number;
 }
 
 export interface LoadOptions {
@@ -32,30 +44,39 @@ function percentile(sorted: Float64Array, fraction: number): number {
  * Drives one URL with autocannon at fixed concurrency. Latencies are kept exactly (autocannon's
  * own histogram rounds to whole milliseconds, too coarse to compare pages that take a few ms).
  */
-export function drive(options: LoadOptions): Promise<LoadResult> {
+export function drive(options: LoadOptions): Promise<Omit<LoadSample, 'serverCpuSeconds'>> {
   const latencies: number[] = [];
   return new Promise((resolve, reject) => {
     const instance = autocannon(
       { url: options.url, headers: options.headers, connections: options.connections, duration: options.durationSeconds, timeout: 10 },
       (error, result) => {
         if (error) return reject(error);
-        const sorted = Float64Array.from(latencies).sort();
-        resolve({
-          requests: latencies.length,
-          requestsPerSecond: latencies.length / (result.duration || options.durationSeconds),
-          p50Ms: percentile(sorted, 0.5),
-          p90Ms: percentile(sorted, 0.9),
-          p99Ms: percentile(sorted, 0.99),
-          maxMs: sorted.length ? sorted[sorted.length - 1] : NaN,
-          non2xx: result.non2xx,
-          errors: result.errors,
-          timeouts: result.timeouts,
-          durationSeconds: result.duration,
-        });
+        resolve({ latencies, non2xx: result.non2xx, errors: result.errors, timeouts: result.timeouts, durationSeconds: result.duration || options.durationSeconds });
       },
     );
     instance.on('response', (_client, statusCode, _bytes, responseTime) => {
       if (statusCode >= 200 && statusCode < 300) latencies.push(responseTime);
     });
   });
+}
+
+/** Adds up measured windows: requests over the summed time, percentiles over every latency. */
+export function combine(samples: LoadSample[]): LoadResult {
+  const sorted = Float64Array.from(samples.flatMap((sample) => sample.latencies)).sort();
+  const sum = (pick: (sample: LoadSample) => number) => samples.reduce((total, sample) => total + pick(sample), 0);
+  const durationSeconds = sum((sample) => sample.durationSeconds);
+  return {
+    requests: sorted.length,
+    requestsPerSecond: sorted.length / durationSeconds,
+    p50Ms: percentile(sorted, 0.5),
+    p90Ms: percentile(sorted, 0.9),
+    p99Ms: percentile(sorted, 0.99),
+    maxMs: sorted.length ? sorted[sorted.length - 1] : NaN,
+    non2xx: sum((sample) => sample.non2xx),
+    errors: sum((sample) => sample.errors),
+    timeouts: sum((sample) => sample.timeouts),
+    durationSeconds,
+    serverCpuMicrosPerRequest: (sum((sample) => sample.serverCpuSeconds) * 1e6) / sorted.length,
+    rounds: samples.length,
+  };
 }

@@ -101,7 +101,7 @@ export function formatReport(report: Report): string {
   const load = (values: number[]) => values.map((value) => value.toFixed(2)).join(' ');
   const out = [
     `${report.generatedAt}: Node ${machine.node}, PostgreSQL ${machine.postgres}, ${machine.cpus} x ${machine.cpuModel}; load average ${load(machine.loadAverage.atStart)} at the start, ${load(machine.loadAverage.atEnd)} at the end`,
-    `${dataset.chats.toLocaleString('en-US')} chats in ${dataset.sessions} sessions (seeded in ${dataset.seedSeconds.toFixed(1)} s); ${settings.connections} connections, ${settings.warmupSeconds} s warm-up + ${settings.durationSeconds} s per case; gateway LOG_LEVEL=${settings.gatewayLogLevel} LOG_ASYNC=${settings.gatewayLogAsync}`,
+    `${dataset.chats.toLocaleString('en-US')} chats in ${dataset.sessions} sessions (seeded in ${dataset.seedSeconds.toFixed(1)} s); ${settings.connections} connections, ${settings.warmupSeconds} s warm-up + ${settings.durationSeconds} s per case in ${settings.rounds} rounds; gateway LOG_LEVEL=${settings.gatewayLogLevel} LOG_ASYNC=${settings.gatewayLogAsync}`,
     '',
     table(['case', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'server CPU µs/req', 'vs keyset baseline', 'vs OFFSET baseline'], rows),
     '',

@@ -17,7 +17,7 @@ import { BenchConfig, benchConfig } from './config';
 import { Dataset, seedDataset } from './dataset';
 import { explainPageQuery } from './explain';
 import { runIngestBenchmark } from './ingest';
-import { drive } from './load';
+import { combine, drive, LoadSample } from './load';
 import { summarizeProfiles } from './profile';
 import { cpuSeconds, RunningServer, residentMemory, startBaseline, startGateway } from './processes';
 import { CaseId, evaluateTargets, formatReport, Report, Run, Target } from './report';
@@ -141,19 +141,29 @@ async function main(): Promise<void> {
       { target: 'keyset', caseId: 'limit200', label: `baseline: first page (limit ${BIG_PAGE})`, url: endpoints.keyset(`?limit=${BIG_PAGE}`) },
       { target: 'gateway', caseId: 'limit200', label: `gateway: first page (limit ${BIG_PAGE})`, url: endpoints.gateway(`?limit=${BIG_PAGE}`), headers: endpoints.headers },
     ];
-    const runs: Run[] = [];
-    for (const step of plan) {
-      const id = `${step.target}:${step.caseId}`;
-      if (config.caseFilter.length && !config.caseFilter.some((part) => id.includes(part))) continue;
-      const load = { url: step.url, headers: step.headers, connections: config.connections };
-      if (config.warmupSeconds > 0) await drive({ ...load, durationSeconds: config.warmupSeconds });
-      const pid = (step.target === 'gateway' ? gateway : baseline).process.pid!;
-      const cpuBefore = cpuSeconds(pid);
-      const result = await drive({ ...load, durationSeconds: config.durationSeconds });
-      result.serverCpuMicrosPerRequest = ((cpuSeconds(pid) - cpuBefore) * 1e6) / result.requests;
-      runs.push({ id, target: step.target, caseId: step.caseId, label: step.label, result });
-      log(`${step.label}: ${result.requestsPerSecond.toFixed(0)} req/s, p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms, non-2xx ${result.non2xx}, errors ${result.errors}, server CPU ${result.serverCpuMicrosPerRequest.toFixed(0)} µs/req`);
+    // The cases run in rounds (BENCH_ROUNDS), each round visiting every case once, so that a
+    // gateway case and its baseline are measured minutes apart at most, under the same background
+    // load; each case's figures add up its windows.
+    const steps = plan
+      .map((step) => ({ ...step, id: `${step.target}:${step.caseId}` }))
+      .filter((step) => config.caseFilter.length === 0 || config.caseFilter.some((part) => step.id.includes(part)));
+    const samples = new Map<string, LoadSample[]>(steps.map((step) => [step.id, []]));
+    for (let round = 1; round <= config.rounds; round++) {
+      for (const step of steps) {
+        const load = { url: step.url, headers: step.headers, connections: config.connections };
+        if (round === 1 && config.warmupSeconds > 0) await drive({ ...load, durationSeconds: config.warmupSeconds });
+        const pid = (step.target === 'gateway' ? gateway : baseline).process.pid!;
+        const cpuBefore = cpuSeconds(pid);
+        const sample = await drive({ ...load, durationSeconds: config.durationSeconds / config.rounds });
+        samples.get(step.id)!.push({ ...sample, serverCpuSeconds: cpuSeconds(pid) - cpuBefore });
+        const result = combine([samples.get(step.id)!.at(-1)!]);
+        log(
+          `round ${round}/${config.rounds} ${step.label}: ${result.requestsPerSecond.toFixed(0)} req/s, p50 ${result.p50Ms.toFixed(2)} ms, ` +
+            `p99 ${result.p99Ms.toFixed(2)} ms, non-2xx ${result.non2xx}, errors ${result.errors}, server CPU ${result.serverCpuMicrosPerRequest!.toFixed(0)} µs/req`,
+        );
+      }
     }
+    const runs: Run[] = steps.map((step) => ({ id: step.id, target: step.target, caseId: step.caseId, label: step.label, result: combine(samples.get(step.id)!) }));
     const gatewayMemory = residentMemory(gateway.process.pid!);
 
     const codec = new CursorCodec(createHash('sha256').update(cursorSecret).digest());
@@ -177,6 +187,7 @@ async function main(): Promise<void> {
         connections: config.connections,
         durationSeconds: config.durationSeconds,
         warmupSeconds: config.warmupSeconds,
+        rounds: config.rounds,
         deepAfter: config.deepAfter,
         gatewayLogLevel: gatewayLogging.level,
         gatewayLogAsync: gatewayLogging.async,
