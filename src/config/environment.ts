@@ -100,12 +100,12 @@ export class EnvironmentVariables {
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
 
-  @Transform(emptyToUndefined) @IsOptional() @IsIn(['json', 'pretty'])
-  LOG_FORMAT?: 'json' | 'pretty';
-
   /** Buffer JSON log lines and write them in the background (pino's asynchronous destination). */
   @Transform(toBool) @IsBoolean()
   LOG_ASYNC = false;
+
+  @Transform(emptyToUndefined) @IsOptional() @IsIn(['json', 'pretty'])
+  LOG_FORMAT?: 'json' | 'pretty';
 }
 
 const SECRET_VARIABLES = new Set(['DATABASE_URL', 'CURSOR_SECRET']);
