@@ -14,8 +14,9 @@ export function normalizeSessionId(raw: string): string | undefined {
 }
 
 /**
- * The one error of the ownership rule, the same for a malformed, unknown or foreign session id, so
- * that a caller can never learn whether another org's session exists.
+ * The error of the ownership rule (the one SessionsService.requireOwnedSessionId throws), the same
+ * for a malformed, unknown or foreign session id, so that a caller can never learn whether another
+ * org's session exists.
  */
 export function sessionNotFound(): AppError {
   return AppError.notFound('session');

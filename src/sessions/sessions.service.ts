@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
+import { AppError } from '../common/errors/app-error';
 import { Session } from './session.entity';
-import { newSessionId, normalizeSessionId, sessionNotFound } from './session-id';
+import { newSessionId, normalizeSessionId } from './session-id';
 
 @Injectable()
 export class SessionsService {
@@ -15,7 +16,7 @@ export class SessionsService {
   async requireOwnedSessionId(orgId: string, rawSessionId: string): Promise<string> {
     const id = normalizeSessionId(rawSessionId);
     const owned = id !== undefined && (await this.sessions.exists({ where: { id, orgId } }));
-    if (!owned) throw sessionNotFound();
+    if (!owned) throw AppError.notFound('session');
     return id;
   }
 
