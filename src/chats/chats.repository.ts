@@ -44,9 +44,10 @@ type RawDisplayChat = [
 ];
 
 // Written plainly because it is the hot path. One statement checks that the caller's org owns the
-// session (the same rule as SessionsService.requireOwnedSessionId: keep the two in step) and reads the page: no session row, no result row; an owned session with no chats gives
-// one row of NULLs (the LEFT JOIN). The page itself is a range scan of chats_display_order walked
-// backwards from the cursor's position (the row comparison is an index condition): no sort step.
+// session (the rule of SessionsService.requireOwnedSessionId: keep the two in step) and reads the
+// page: no session row, no result row; an owned session with no chats gives one row of NULLs (the
+// LEFT JOIN). The page itself is a range scan of chats_display_order walked backwards from the
+// cursor's position (the row comparison is an index condition): no sort step.
 const PAGE_COLUMNS = 'id, jid, type, name, archived, muted_until, last_message_at, unread_count, marked_unread, sort_pin, sort_last';
 const ownedPage = (keyset: string) => `
   SELECT page.*
