@@ -105,8 +105,8 @@ async function main(): Promise<void> {
     log(`seeded ${dataset.chats} chats in ${config.sessions} sessions in ${dataset.seedSeconds.toFixed(1)} s`);
 
     const cursorSecret = randomBytes(24).toString('base64url');
-    // Logging stays on (one JSON line per request, to a file), written asynchronously as production should.
-    const gatewayLogging = { level: process.env.LOG_LEVEL ?? 'info', async: process.env.LOG_ASYNC ?? 'true' };
+    // Logging stays on: one JSON line per request, to a file, with the gateway's defaults unless set.
+    const gatewayLogging = { level: process.env.LOG_LEVEL ?? 'info', async: process.env.LOG_ASYNC ?? 'false' };
     const gateway = await startGateway({
       env: { DATABASE_URL: database.url, CURSOR_SECRET: cursorSecret, LOG_LEVEL: gatewayLogging.level, LOG_ASYNC: gatewayLogging.async },
       logFile: join(config.resultsDir, 'gateway.log'),
