@@ -237,9 +237,17 @@ function linkOps(mappings: unknown[]): LinkOp[] {
   });
 }
 
-/** Within one event, the LID pairs it reveals are applied before anything else it carries. */
+/** Within one event, the LID pairs it reveals (each once) are applied before anything else it carries. */
 function withLinksFirst(ops: SyncOp[]): SyncOp[] {
-  return [...ops.filter((op) => op.kind === 'link'), ...ops.filter((op) => op.kind !== 'link')];
+  const seen = new Set<string>();
+  const links = ops.filter((op) => {
+    if (op.kind !== 'link') return false;
+    const key = `${op.lid} ${op.pn}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+  return [...links, ...ops.filter((op) => op.kind !== 'link')];
 }
 
 function list(value: unknown): unknown[] {
