@@ -184,6 +184,12 @@ export class BaileysPhone {
       },
       'notify',
     );
+    // The socket signals the milestones itself (Socket/chats.js), outside the buffer.
+    const { INITIAL_BOOTSTRAP, RECENT } = proto.HistorySync.HistorySyncType;
+    if (syncType === INITIAL_BOOTSTRAP || (syncType === RECENT && options.progress === 100)) {
+      this.ev.emit('messaging-history.status', { syncType, status: 'complete', explicit: true });
+      await this.afterEmit();
+    }
   }
 
   /** A message arriving on the socket (or sent by us from another device when fromMe). */

@@ -77,6 +77,12 @@ describe('event mapping (Baileys events -> ops)', () => {
       ]);
     });
 
+    it("keeps the chats of a set Baileys' buffer merged from several syncs, whose syncType is the last one's", () => {
+      const batch = historyBatch([{ id: ALICE, conversationTimestamp: 1_700_000_000 }]);
+      const merged = { 'messaging-history.set': { ...batch['messaging-history.set'], syncType: baileys.proto.HistorySync.HistorySyncType.PUSH_NAME } };
+      expect(map(merged).filter((op) => op.kind === 'chat')).toHaveLength(1);
+    });
+
     it('maps the same whether the payload holds live protobuf objects (Long) or its BufferJSON recording (strings)', () => {
       const batch = historyBatch([{ id: ALICE, name: 'Alice', conversationTimestamp: 1_700_000_000, unreadCount: 2, pinned: 1_690_000_000, muteEndTime: -1 }]);
       const recorded = JSON.parse(JSON.stringify(batch, baileys.BufferJSON.replacer), baileys.BufferJSON.reviver);

@@ -38,7 +38,6 @@ export const APPLY_ORDER = [
 export type AppliedEvent = (typeof APPLY_ORDER)[number];
 
 const HISTORY_SYNC_TYPES = ['initial_bootstrap', 'initial_status_v3', 'full', 'recent', 'push_name', 'non_blocking_data', 'on_demand'];
-const PUSH_NAME = 'push_name';
 
 /** proto.HistorySync.HistorySyncType as a name (a number live, possibly its name in a JSON recording). */
 export function historySyncTypeName(value: unknown): string | null {
@@ -90,8 +89,10 @@ export function mapEvent(event: AppliedEvent, data: unknown, helpers: MappingHel
 function mapHistorySet(data: Record<string, unknown>, helpers: MappingHelpers): SyncOp[] {
   const syncType = historySyncTypeName(data.syncType);
   const ops: SyncOp[] = [...linkOps(list(data.lidPnMappings)), ...mapContacts(list(data.contacts))];
-  // Chats only come from conversation syncs; a push-name sync only names contacts.
-  const chats = syncType === PUSH_NAME ? [] : list(data.chats).map(record);
+  // Chats only come from conversation syncs: Baileys' processHistoryMessage gives a push-name sync
+  // contacts and no chats. The syncType is not a filter: when Baileys' buffer merges several
+  // syncs into one event, it carries the type of the last one (often push_name) for all of them.
+  const chats = list(data.chats).map(record);
   for (const chat of chats) ops.push(...mapHistoryChat(chat, helpers));
   ops.push({ kind: 'history', syncType, progress: toInt64(data.progress), chats: chats.length });
   return withLinksFirst(ops);

@@ -243,7 +243,8 @@ const RECORD_HISTORY = `
   INSERT INTO session_sync_state AS s (session_id, history_status, history_sync_type, history_progress, history_chunks, history_chats, history_updated_at)
   VALUES ($1, CASE WHEN $3::int >= 100 THEN 'complete' ELSE 'running' END, $2, $3, 1, $4, now())
   ON CONFLICT (session_id) DO UPDATE SET
-    history_status = CASE WHEN $3::int >= 100 THEN 'complete' ELSE 'running' END,
+    history_status = CASE WHEN $3::int >= 100 THEN 'complete' WHEN $3::int IS NOT NULL OR s.history_status IN ('none', 'paused') THEN 'running'
+      ELSE s.history_status END,
     history_sync_type = COALESCE($2, s.history_sync_type),
     history_progress = COALESCE($3, s.history_progress),
     history_chunks = s.history_chunks + 1,
