@@ -11,7 +11,7 @@ import { SyncMetrics } from './sync-metrics';
 import type { ChatOp, ContactOp, LinkOp, MessageOp, SyncOp } from './sync-ops';
 import { SyncRecorder } from './sync-recorder';
 import { readRecording } from './sync-recording';
-import { ChatUpsertRow, ContactRow, LIVE_ARCHIVED, LIVE_MUTED, LIVE_PINNED, LidPn, SessionTx, SyncSessionNotFoundError, SyncStoreRepository } from './sync-store.repository';
+import { ChatUpsertRow, ContactRow, LIVE_ARCHIVED, LIVE_MARKED, LIVE_MUTED, LIVE_PINNED, LIVE_SUBJECT, LidPn, SessionTx, SyncSessionNotFoundError, SyncStoreRepository } from './sync-store.repository';
 
 const HISTORY_FULL = 2; // proto.HistorySync.HistorySyncType.FULL
 const RETRY_DELAYS_MS = [250, 1000];
@@ -287,8 +287,13 @@ function chatRow(op: ChatOp, canonical: { jid: string; alt: string | null }): Ch
     pinned: op.pinnedAt ?? null,
     muted: op.mutedUntil ?? null,
     archived: op.archived ?? null,
-    live_bits:
-      (op.pinnedAt !== undefined ? LIVE_PINNED : 0) | (op.mutedUntil !== undefined ? LIVE_MUTED : 0) | (op.archived !== undefined ? LIVE_ARCHIVED : 0),
+    live_bits: snapshot
+      ? 0
+      : (op.pinnedAt !== undefined ? LIVE_PINNED : 0) |
+        (op.mutedUntil !== undefined ? LIVE_MUTED : 0) |
+        (op.archived !== undefined ? LIVE_ARCHIVED : 0) |
+        (op.read || op.markedUnread ? LIVE_MARKED : 0) |
+        (op.subject !== undefined ? LIVE_SUBJECT : 0),
     read: op.read === true,
     marked: op.markedUnread === true,
   };

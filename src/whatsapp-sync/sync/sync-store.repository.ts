@@ -43,7 +43,7 @@ export interface ChatUpsertRow {
   pinned: number | null;
   muted: number | null;
   archived: boolean | null;
-  /** Which of pinned (1), muted (2), archived (4) this row sets from live app-state. */
+  /** Which fields this row sets from live events: pinned (1), muted (2), archived (4), marked unread (8), subject (16). */
   live_bits: number;
   read: boolean;
   marked: boolean;
@@ -70,6 +70,8 @@ export interface HistoryProgress {
 export const LIVE_PINNED = 1;
 export const LIVE_MUTED = 2;
 export const LIVE_ARCHIVED = 4;
+export const LIVE_MARKED = 8;
+export const LIVE_SUBJECT = 16;
 
 // Serialize writers of one session across processes (the gateway, a replay from the CLI).
 const LOCK_SESSION = `SELECT pg_advisory_xact_lock(hashtextextended('sync:' || $1, 0))`;
@@ -89,10 +91,13 @@ const NEW_AS_OF = `CASE WHEN ${SNAPSHOT_WINS_UNREAD} THEN EXCLUDED.unread_as_of
   WHEN ${IS_READ} THEN GREATEST(c.unread_as_of, c.last_message_at, EXCLUDED.last_message_at)
   ELSE c.unread_as_of END`;
 const NEW_BASE = `CASE WHEN ${SNAPSHOT_WINS_UNREAD} THEN EXCLUDED.unread_base WHEN ${IS_READ} THEN 0 ELSE c.unread_base END`;
-const liveOrSnapshot = (column: string, bit: number) => `CASE
-  WHEN EXCLUDED.live_fields & ${bit} <> 0 THEN EXCLUDED.${column}
-  WHEN EXCLUDED.snapshot_at IS NOT NULL AND c.live_fields & ${bit} = 0 AND EXCLUDED.snapshot_at >= COALESCE(c.snapshot_at, -1) THEN EXCLUDED.${column}
+// A field set by a live event (app-state, a rename) is not overwritten by any history snapshot,
+// whichever arrives first; among snapshots, the newer one wins.
+const liveOrSnapshot = (column: string, bit: number, value = `EXCLUDED.${column}`, snapshotWins = `EXCLUDED.snapshot_at >= COALESCE(c.snapshot_at, -1)`) => `CASE
+  WHEN EXCLUDED.live_fields & ${bit} <> 0 THEN ${value}
+  WHEN EXCLUDED.snapshot_at IS NOT NULL AND c.live_fields & ${bit} = 0 AND ${snapshotWins} THEN ${value}
   ELSE c.${column} END`;
+const NEW_SUBJECT = liveOrSnapshot('subject', LIVE_SUBJECT, 'COALESCE(EXCLUDED.subject, c.subject)');
 
 /**
  * The bulk upsert: one statement for a whole batch of chats. A row that does not exist yet is
@@ -122,8 +127,8 @@ const UPSERT_CHATS = `
             AND (COALESCE(r.activity, r.snap_at) IS NULL OR COALESCE(r.activity, r.snap_at) <= t.deleted_as_of)))
   ON CONFLICT (session_id, jid) DO UPDATE SET
     alt_jid = COALESCE(c.alt_jid, EXCLUDED.alt_jid),
-    subject = COALESCE(EXCLUDED.subject, c.subject),
-    name = sync_display_name($1, c.jid, COALESCE(c.alt_jid, EXCLUDED.alt_jid), c.type, COALESCE(EXCLUDED.subject, c.subject)),
+    subject = ${NEW_SUBJECT},
+    name = sync_display_name($1, c.jid, COALESCE(c.alt_jid, EXCLUDED.alt_jid), c.type, ${NEW_SUBJECT}),
     last_message_at = GREATEST(c.last_message_at, EXCLUDED.last_message_at),
     pinned_at = ${liveOrSnapshot('pinned_at', LIVE_PINNED)},
     muted_until = ${liveOrSnapshot('muted_until', LIVE_MUTED)},
@@ -131,8 +136,7 @@ const UPSERT_CHATS = `
     unread_base = ${NEW_BASE},
     unread_as_of = ${NEW_AS_OF},
     unread_is_read = CASE WHEN ${SNAPSHOT_WINS_UNREAD} THEN false WHEN ${IS_READ} THEN true ELSE c.unread_is_read END,
-    marked_unread = CASE WHEN ${SNAPSHOT_WINS_UNREAD} OR ${IS_READ} THEN EXCLUDED.marked_unread
-      WHEN EXCLUDED.snapshot_at IS NULL AND EXCLUDED.marked_unread THEN true ELSE c.marked_unread END,
+    marked_unread = ${liveOrSnapshot('marked_unread', LIVE_MARKED, 'EXCLUDED.marked_unread', SNAPSHOT_WINS_UNREAD)},
     unread_count = (${NEW_BASE}) + (SELECT count(*) FROM sync_unread_messages u
       WHERE u.session_id = $1 AND u.chat_id = c.id AND u.ts > (${NEW_AS_OF}))::int,
     snapshot_at = GREATEST(c.snapshot_at, EXCLUDED.snapshot_at),
@@ -156,15 +160,21 @@ const FIND_ROWS_OF_MAPPINGS = `
   LEFT JOIN chats p ON p.session_id = $1 AND p.jid = r.pn
   WHERE l.id IS NOT NULL OR (p.id IS NOT NULL AND p.alt_jid IS DISTINCT FROM r.lid)`;
 // Two rows for one person: the older row (smaller id) absorbs the newer. The combination is
-// symmetric, so the result does not depend on which of the two was created first.
+// symmetric, so the result does not depend on which of the two was created first: a field one
+// row has from a live event beats the other row's history value; otherwise the set state wins
+// (the later pin or mute end, archived, marked unread; the phone chat's subject).
+const mergeField = (bit: number, both: string, column: string) => `CASE
+  WHEN k.live_fields & ${bit} <> 0 AND d.live_fields & ${bit} = 0 THEN k.${column}
+  WHEN d.live_fields & ${bit} <> 0 AND k.live_fields & ${bit} = 0 THEN d.${column}
+  ELSE ${both} END`;
 const ABSORB_ROWS = `
   UPDATE chats k SET
-    subject = CASE WHEN r.keep_is_pn THEN COALESCE(k.subject, d.subject) ELSE COALESCE(d.subject, k.subject) END,
+    subject = ${mergeField(LIVE_SUBJECT, 'CASE WHEN r.keep_is_pn THEN COALESCE(k.subject, d.subject) ELSE COALESCE(d.subject, k.subject) END', 'subject')},
     last_message_at = GREATEST(k.last_message_at, d.last_message_at),
-    pinned_at = GREATEST(k.pinned_at, d.pinned_at),
-    muted_until = GREATEST(k.muted_until, d.muted_until),
-    archived = k.archived OR d.archived,
-    marked_unread = k.marked_unread OR d.marked_unread,
+    pinned_at = ${mergeField(LIVE_PINNED, 'GREATEST(k.pinned_at, d.pinned_at)', 'pinned_at')},
+    muted_until = ${mergeField(LIVE_MUTED, 'GREATEST(k.muted_until, d.muted_until)', 'muted_until')},
+    archived = ${mergeField(LIVE_ARCHIVED, 'k.archived OR d.archived', 'archived')},
+    marked_unread = ${mergeField(LIVE_MARKED, 'k.marked_unread OR d.marked_unread', 'marked_unread')},
     unread_base = CASE WHEN (d.unread_as_of, d.unread_is_read::int, d.unread_base) > (k.unread_as_of, k.unread_is_read::int, k.unread_base) THEN d.unread_base ELSE k.unread_base END,
     unread_is_read = CASE WHEN (d.unread_as_of, d.unread_is_read::int, d.unread_base) > (k.unread_as_of, k.unread_is_read::int, k.unread_base) THEN d.unread_is_read ELSE k.unread_is_read END,
     unread_as_of = GREATEST(k.unread_as_of, d.unread_as_of),
