@@ -1,4 +1,5 @@
 import { MUTED_FOREVER } from '../../src/chats/chat-type';
+import { ChatSyncService } from '../../src/whatsapp-sync/sync/chat-sync.service';
 import { SyncStatusService } from '../../src/whatsapp-sync/sync/sync-status.service';
 import { BaileysPhone, ConversationSeed } from '../support/baileys-phone';
 import { comparable, listAllChats, listedChat, phoneFor } from '../support/sync-helpers';
@@ -251,6 +252,42 @@ describe('WhatsAppSync: the stored copy of a session\'s chats', () => {
     expect(new Set([...chatsA, ...chatsB].map((chat) => chat.id)).size).toBe(chatsA.length + chatsB.length);
     const crossed = await app.request(`/api/v1/sessions/${a.tenant.sessionId}/chats`, { token: b.tenant.apiKey });
     expect(crossed.status).toBe(404);
+  });
+
+  it('stores the session\'s last sync time and history-sync progress', async () => {
+    const { tenant, phone } = await setup();
+    const status = () => app.app.get(SyncStatusService).statusOf(tenant.sessionId);
+    await expect(status()).resolves.toEqual({
+      lastSyncAt: null,
+      eventsApplied: 0,
+      history: { status: 'none', syncType: null, progress: null, chunks: 0, chats: 0, updatedAt: null },
+    });
+    const { RECENT } = phone.proto.HistorySync.HistorySyncType;
+    await phone.historySync({ syncType: RECENT, progress: 30, conversations: [{ id: pn(1), conversationTimestamp: T0 }, { id: pn(2), conversationTimestamp: T0 }] });
+    const running = await status();
+    expect(running.history).toMatchObject({ status: 'running', syncType: 'recent', progress: 30, chunks: 1, chats: 2 });
+    expect(running.lastSyncAt!.getTime()).toBeGreaterThan(Date.now() - 60_000);
+    await phone.historySync({ syncType: RECENT, progress: 100, conversations: [{ id: pn(3), conversationTimestamp: T0 }] });
+    await expect(status()).resolves.toMatchObject({ history: { status: 'complete', progress: 100, chunks: 2, chats: 3 } });
+    expect((await status()).eventsApplied).toBeGreaterThan(2);
+  });
+
+  it('writes seeded chats through the same storage code as a history sync (applyHistoryBatch)', async () => {
+    const tenant = await app.createTenant();
+    await app.app.get(ChatSyncService).applyHistoryBatch(
+      tenant.sessionId,
+      [
+        { id: pn(1), conversationTimestamp: T0, unreadCount: 2, pinned: T0 - 60 },
+        { id: group(1), name: 'Seeded group', conversationTimestamp: T0 - 10, muteEndTime: -1, archived: true },
+        { id: pn(2), conversationTimestamp: T0 - 20, markedAsUnread: true },
+      ],
+      [{ id: pn(1), name: 'Seeded Alice' }, { id: pn(2), notify: 'Bob (push)' }],
+    );
+    await expect(listAllChats(app, tenant).then((chats) => chats.map(comparable))).resolves.toEqual([
+      { jid: pn(1), type: 'dm', name: 'Seeded Alice', pinned: true, archived: false, mutedUntil: null, unreadCount: 2, lastMessageAt: T0 * 1000 },
+      { jid: group(1), type: 'group', name: 'Seeded group', pinned: false, archived: true, mutedUntil: MUTED_FOREVER, unreadCount: 0, lastMessageAt: (T0 - 10) * 1000 },
+      { jid: pn(2), type: 'dm', name: 'Bob (push)', pinned: false, archived: false, mutedUntil: null, unreadCount: 1, lastMessageAt: (T0 - 20) * 1000 },
+    ]);
   });
 
   it('converges to the same copy when history and live events arrive twice, late, or out of order', async () => {

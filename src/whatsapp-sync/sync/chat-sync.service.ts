@@ -16,6 +16,7 @@ import { ChatUpsertRow, ContactRow, LIVE_ARCHIVED, LIVE_MARKED, LIVE_MUTED, LIVE
 const HISTORY_FULL = 2; // proto.HistorySync.HistorySyncType.FULL
 const RETRY_DELAYS_MS = [250, 1000];
 const SLOW_BATCH_MS = 10_000;
+const QUEUE_WARN_DEPTH = 50;
 
 /** Consecutive ops of one kind, applied together (a few set-based statements, not one per row). */
 type Unit = { kind: SyncOp['kind']; ops: SyncOp[] };
@@ -110,10 +111,12 @@ export class ChatSyncService implements SyncEventSink, OnModuleInit, OnModuleDes
     if (record) this.recorder.record(sessionId, events);
     const ops = mapBatch(batch, helpers);
     const names = events.map(({ event }) => event);
+    const depth = this.queue.depth(sessionId);
+    if (depth > 0 && depth % QUEUE_WARN_DEPTH === 0) this.logger.warn({ sessionId, queued: depth }, 'sync batches are queueing up for this session');
     try {
       await this.queue.run(sessionId, () => this.apply(sessionId, ops, names.length));
       const lag = Date.now() - received;
-      this.metrics.batchApplied(names, ops.length, lag);
+      this.metrics.batchApplied(sessionId, names, ops.length, lag);
       const log = { sessionId, events: names, ops: ops.length, lagMs: lag };
       if (lag > SLOW_BATCH_MS) this.logger.warn(log, 'slow sync batch');
       else this.logger.debug(log, 'sync batch applied');

@@ -13,9 +13,21 @@ export interface SyncMetricsSnapshot {
   queueDepths: Record<string, number>;
 }
 
-/** In-process counters of the sync, for logs and for whatever exports metrics. */
+/** One applied batch, as a metrics exporter sees it. */
+export interface SyncBatchSample {
+  sessionId: string;
+  events: string[];
+  ops: number;
+  lagMs: number;
+}
+
+/**
+ * In-process counters of the sync, for logs and for whatever exports metrics: an exporter (e.g.
+ * a Prometheus registry) subscribes to the batches instead of the sync depending on it.
+ */
 @Injectable()
 export class SyncMetrics {
+  private readonly listeners: ((sample: SyncBatchSample) => void)[] = [];
   private readonly eventsApplied: Record<string, number> = {};
   private batchesApplied = 0;
   private batchesFailed = 0;
@@ -27,7 +39,12 @@ export class SyncMetrics {
     this.depths = depths;
   }
 
-  batchApplied(events: string[], ops: number, lagMs: number): void {
+  /** Calls `listener` for every applied batch (after the counters are updated). */
+  subscribe(listener: (sample: SyncBatchSample) => void): void {
+    this.listeners.push(listener);
+  }
+
+  batchApplied(sessionId: string, events: string[], ops: number, lagMs: number): void {
     for (const event of events) this.eventsApplied[event] = (this.eventsApplied[event] ?? 0) + 1;
     this.batchesApplied++;
     this.batchOps.count++;
@@ -37,6 +54,7 @@ export class SyncMetrics {
     this.lagMs.max = Math.max(this.lagMs.max, lagMs);
     this.lagMs.sum += lagMs;
     this.lagMs.count++;
+    for (const listener of this.listeners) listener({ sessionId, events, ops, lagMs });
   }
 
   batchFailed(): void {

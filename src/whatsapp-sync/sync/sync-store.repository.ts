@@ -120,7 +120,9 @@ const UPSERT_CHATS = `
     r.snap_at,
     r.live_bits
   FROM ${CHAT_RECORD}
-  WHERE EXISTS (SELECT 1 FROM chats e WHERE e.session_id = $1 AND e.jid = r.jid)
+  -- LATERAL ... LIMIT 1: one index lookup per row, never a scan of the session's chats.
+  LEFT JOIN LATERAL (SELECT e.id FROM chats e WHERE e.session_id = $1 AND e.jid = r.jid LIMIT 1) e ON true
+  WHERE e.id IS NOT NULL
      OR (r.may_create AND NOT EXISTS (
           SELECT 1 FROM sync_tombstones t
           WHERE t.session_id = $1 AND t.jid IN (r.jid, r.alt_jid)
