@@ -1,4 +1,4 @@
-import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Chat, Contact } from 'baileys' with { 'resolution-mode': 'import' };
 import { AppConfig } from '../../config/app-config';
@@ -36,7 +36,7 @@ export interface ReplayResult {
  * SYNC_CHUNK_SIZE ops, in transactions of that many ops, each idempotent.
  */
 @Injectable()
-export class ChatSyncService implements SyncEventSink, OnModuleInit, OnModuleDestroy {
+export class ChatSyncService implements SyncEventSink, OnModuleDestroy {
   private readonly logger = new Logger('WhatsAppSync');
   private readonly queue: SessionQueue;
   private readonly recorder: SyncRecorder;
@@ -51,10 +51,6 @@ export class ChatSyncService implements SyncEventSink, OnModuleInit, OnModuleDes
     this.queue = new SessionQueue(config.sync.maxConcurrentSessions);
     this.recorder = new SyncRecorder(config.sync.recordDir, () => this.baileys);
     metrics.observeQueue(() => this.queue.depths());
-  }
-
-  async onModuleInit(): Promise<void> {
-    await this.load();
   }
 
   /** Lets queued batches finish before the database connection closes. */

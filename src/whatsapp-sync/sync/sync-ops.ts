@@ -40,6 +40,7 @@ export interface ChatOp {
   type: ChatType;
   /** Whether this change creates the chat when it is not stored yet. */
   create: boolean;
+  /** The chat's own name: from a history snapshot when `snapshot` is set, else from a live event. */
   subject?: string;
   /** Last activity (message or conversation timestamp); only ever moves lastMessageAt forward. */
   activityAt?: number;
