@@ -9,6 +9,7 @@ import { ApiKeysService } from '../../src/auth/api-keys/api-keys.service';
 import type { Capability } from '../../src/auth/capabilities';
 import { AppConfig } from '../../src/config/app-config';
 import { SessionsService } from '../../src/sessions/sessions.service';
+import { openApiValidator } from './openapi-validator';
 
 export interface HttpResult<T = any> {
   status: number;
@@ -45,11 +46,18 @@ export class TestApp {
     await this.app.close();
   }
 
+  /**
+   * One HTTP request to the app. Every response to an operation of openapi.json is checked against
+   * the document (status, content type, body schema, required headers): a mismatch throws, so the
+   * document cannot drift from behaviour.
+   */
   async request<T = any>(path: string, options: { token?: string; method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<HttpResult<T>> {
     const headers: Record<string, string> = { ...options.headers };
     if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
-    const response = await fetch(`${this.baseUrl}${path}`, { method: options.method ?? 'GET', headers, body: options.body });
+    const method = options.method ?? 'GET';
+    const response = await fetch(`${this.baseUrl}${path}`, { method, headers, body: options.body });
     const text = await response.text();
+    openApiValidator().validate({ method, path, status: response.status, headers: response.headers, text });
     let body: unknown = undefined;
     try {
       body = text ? JSON.parse(text) : undefined;
