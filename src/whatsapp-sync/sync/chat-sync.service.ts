@@ -30,10 +30,10 @@ export interface ReplayResult {
 /**
  * The SyncEventSink: turns each session's Baileys event batches into the stored copy of its chats.
  *
- * A batch is mapped to ops as soon as it arrives (pure functions, event-mapping.ts), so the raw
- * payload - history syncs carry every message - is not held while it waits; then it is queued
- * behind the session's earlier batches and applied in one transaction, or, when larger than
- * SYNC_CHUNK_SIZE ops, in transactions of that many ops, each idempotent.
+ * A batch is mapped to compact ops as soon as it arrives (pure functions, event-mapping.ts; a
+ * history payload carries every message, the ops none), queued behind the session's earlier
+ * batches and applied in one transaction, or, when larger than SYNC_CHUNK_SIZE ops, in
+ * transactions of that many ops, each idempotent. `handle` resolves once the batch is stored.
  */
 @Injectable()
 export class ChatSyncService implements SyncEventSink, OnModuleDestroy {
@@ -100,6 +100,7 @@ export class ChatSyncService implements SyncEventSink, OnModuleDestroy {
 
   private async accept(sessionId: string, batch: BaileysEventBatch, record: boolean): Promise<void> {
     const received = Date.now();
+    // Only the first batches wait here; they all wait for the same promise and so resume in call order.
     if (!this.helpers) await this.load();
     const helpers = this.helpers!;
     const events = eventsInApplyOrder(batch);
