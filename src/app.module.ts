@@ -7,6 +7,7 @@ import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { SessionsModule } from './sessions/sessions.module';
+import { WhatsAppSyncModule } from './whatsapp-sync/whatsapp-sync.module';
 
 @Module({})
 export class AppModule {
@@ -20,6 +21,7 @@ export class AppModule {
         AuthModule,
         SessionsModule,
         ChatsModule,
+        WhatsAppSyncModule,
         // The public API lives under /api/v1; operational endpoints (health, metrics) stay at the root.
         RouterModule.register([{ path: 'api/v1', children: [SessionsModule, ChatsModule] }]),
       ],

@@ -31,6 +31,7 @@ export class AppConfig {
   };
   readonly cursorSecret?: string;
   readonly log: { level: string; pretty: boolean; async: boolean };
+  readonly sync: { recordDir?: string; chunkSize: number; maxConcurrentSessions: number };
 
   constructor(env: EnvironmentVariables) {
     this.port = env.PORT;
@@ -62,6 +63,7 @@ export class AppConfig {
       apiKeyCacheSeconds: env.AUTH_API_KEY_CACHE_SECONDS,
     };
     this.cursorSecret = env.CURSOR_SECRET;
+    this.sync = { recordDir: env.SYNC_RECORD_DIR, chunkSize: env.SYNC_CHUNK_SIZE, maxConcurrentSessions: env.SYNC_MAX_CONCURRENT_SESSIONS };
     this.log = {
       level: env.LOG_LEVEL,
       pretty: env.LOG_FORMAT ? env.LOG_FORMAT === 'pretty' : Boolean(process.stdout.isTTY),
