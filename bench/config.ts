@@ -10,6 +10,9 @@ export interface BenchConfig {
   sessions: number;
   bigSessionChats: number;
   smallSessionChats: number;
+  /** Chats in the history batch the ingest case applies through the sync, and how many the naive baseline upserts. */
+  ingestChats: number;
+  ingestNaiveChats: number;
   /** How deep the deep page starts, in chats. */
   deepAfter: number;
   /** Run only the cases whose id contains one of these (comma-separated), e.g. `first,deep`. */
@@ -39,6 +42,8 @@ export function benchConfig(env: NodeJS.ProcessEnv = process.env): BenchConfig {
     bigSessionChats: Math.floor(number(env, 'BENCH_BIG_SESSION_CHATS', 100_000, 1000)),
     smallSessionChats: Math.floor(number(env, 'BENCH_SMALL_SESSION_CHATS', 1000, 0)),
     deepAfter: Math.floor(number(env, 'BENCH_DEEP_AFTER', 90_000, 200)),
+    ingestChats: Math.floor(number(env, 'BENCH_INGEST_CHATS', 100_000, 1)),
+    ingestNaiveChats: Math.floor(number(env, 'BENCH_INGEST_NAIVE_CHATS', 10_000, 1)),
     caseFilter: (env.BENCH_CASES ?? '').split(',').map((part) => part.trim()).filter(Boolean),
     keepDatabase: env.BENCH_KEEP_DATABASE === '1' || env.BENCH_KEEP_DATABASE === 'true',
     cpuProfileDir: env.BENCH_CPU_PROF ? `${env.BENCH_CPU_PROF}/${new Date().toISOString().replace(/[:.]/g, '-')}` : undefined,

@@ -46,7 +46,7 @@ export async function seedDataset(databaseUrl: string, options: { sessions: numb
     ]);
     await client.query('SELECT setseed(0.42)');
     const inserted = await client.query(
-      `INSERT INTO chats (session_id, jid, type, name, pinned_at, archived, muted_until, last_message_at, unread_count, marked_unread)
+      `INSERT INTO chats (session_id, jid, type, name, pinned_at, archived, muted_until, last_message_at, unread_count, unread_base, marked_unread)
        SELECT session_id,
               CASE type
                 WHEN 'dm' THEN CASE WHEN r_lid < 0.1 THEN (180000000000000 + i)::text || '@lid' ELSE '62' || (8100000000 + i)::text || '@s.whatsapp.net' END
@@ -65,6 +65,8 @@ export async function seedDataset(databaseUrl: string, options: { sessions: numb
               r_archived < 0.1,
               CASE WHEN r_muted < 0.02 THEN ${MUTED_FOREVER} WHEN r_muted < 0.1 THEN $3::bigint + floor(r_muted * 300 * ${DAY_MS})::bigint END,
               CASE WHEN r_last >= 0.05 THEN $3::bigint - floor((r_last - 0.05) / 0.95 * ${TWO_YEARS_MS})::bigint END,
+              CASE WHEN r_unread >= 0.7 THEN 1 + floor((r_unread - 0.7) / 0.3 * 50)::int ELSE 0 END,
+              -- the sync derives the count from this base (see TestApp.insertChats): the same here
               CASE WHEN r_unread >= 0.7 THEN 1 + floor((r_unread - 0.7) / 0.3 * 50)::int ELSE 0 END,
               r_unread >= 0.69 AND r_unread < 0.7
        FROM (

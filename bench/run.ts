@@ -16,7 +16,7 @@ import { createFreshDatabase, dropDatabase } from '../test/support/test-database
 import { BenchConfig, benchConfig } from './config';
 import { Dataset, seedDataset } from './dataset';
 import { explainPageQuery } from './explain';
-import { runIngestBenchmark } from './ingest';
+import { IngestResult, runIngestBenchmark } from './ingest';
 import { combine, drive, LoadSample } from './load';
 import { summarizeProfiles } from './profile';
 import { cpuSeconds, RunningServer, residentMemory, startBaseline, startGateway } from './processes';
@@ -172,7 +172,10 @@ async function main(): Promise<void> {
       firstPage: await explainPageQuery(database.url, displayPageQuery(dataset.orgId, session, PAGE + 1), PAGE + 1),
       deepPage: await explainPageQuery(database.url, displayPageQuery(dataset.orgId, session, PAGE + 1, after), PAGE + 1),
     };
-    const ingest = await runIngestBenchmark({ databaseUrl: database.url, orgId: dataset.orgId });
+    const ingest: IngestResult =
+      config.caseFilter.length && !config.caseFilter.some((part) => 'ingest'.includes(part))
+        ? { skipped: 'not selected by BENCH_CASES' }
+        : await runIngestBenchmark({ databaseUrl: database.url, orgId: dataset.orgId, chats: config.ingestChats, naiveChats: config.ingestNaiveChats, log });
 
     const client = new Client({ connectionString: database.url });
     await client.connect();
@@ -189,6 +192,8 @@ async function main(): Promise<void> {
         warmupSeconds: config.warmupSeconds,
         rounds: config.rounds,
         deepAfter: config.deepAfter,
+        ingestChats: config.ingestChats,
+        ingestNaiveChats: config.ingestNaiveChats,
         gatewayLogLevel: gatewayLogging.level,
         gatewayLogAsync: gatewayLogging.async,
         cases: config.caseFilter.length ? config.caseFilter : 'all',
