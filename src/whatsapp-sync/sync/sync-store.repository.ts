@@ -120,8 +120,13 @@ const UPSERT_CHATS = `
     r.snap_at,
     r.live_bits
   FROM ${CHAT_RECORD}
-  -- LATERAL ... LIMIT 1: one index lookup per row, never a scan of the session's chats.
-  LEFT JOIN LATERAL (SELECT e.id FROM chats e WHERE e.session_id = $1 AND e.jid = r.jid LIMIT 1) e ON true
+  -- LATERAL ... LIMIT 1: one index lookup per row, never a scan of the session's chats. The session
+  -- id goes in as (SELECT $1): for a session the statistics have not seen yet (a new session
+  -- receiving its history) the planner would estimate its chats at one row, find every index that
+  -- starts with session_id as good, and could scan the session's chats for each row (quadratic:
+  -- 100,000 history chats then took minutes). Hidden behind an InitPlan, the id is an unknown value,
+  -- and the lookup is by (session_id, jid) on the unique index.
+  LEFT JOIN LATERAL (SELECT e.id FROM chats e WHERE e.session_id = (SELECT $1::text) AND e.jid = r.jid LIMIT 1) e ON true
   WHERE e.id IS NOT NULL
      OR (r.may_create AND NOT EXISTS (
           SELECT 1 FROM sync_tombstones t
