@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { RouterModule } from '@nestjs/core';
+import { ApiKeysModule } from './auth/api-keys/api-keys.module';
 import { AuthModule } from './auth/auth.module';
 import { ChatsModule } from './chats/chats.module';
 import { CommonModule } from './common/common.module';
@@ -7,6 +8,7 @@ import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { SessionsModule } from './sessions/sessions.module';
+import { WhatsAppSyncModule } from './whatsapp-sync/whatsapp-sync.module';
 
 @Module({})
 export class AppModule {
@@ -20,8 +22,9 @@ export class AppModule {
         AuthModule,
         SessionsModule,
         ChatsModule,
+        WhatsAppSyncModule,
         // The public API lives under /api/v1; operational endpoints (health, metrics) stay at the root.
-        RouterModule.register([{ path: 'api/v1', children: [SessionsModule, ChatsModule] }]),
+        RouterModule.register([{ path: 'api/v1', children: [SessionsModule, ChatsModule, ApiKeysModule] }]),
       ],
     };
   }

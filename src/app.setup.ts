@@ -34,7 +34,9 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     )
     .setVersion('1.0.0')
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: BEARER_DESCRIPTION }, BEARER_SCHEME)
+    .addTag('Sessions', 'Attached WhatsApp numbers: create, link by QR or pairing code, connect, disconnect, log out.')
     .addTag('Chats', "A session's chats, served from the stored copy.")
+    .addTag('API keys', "The organization's API keys for scripts and services.")
     .build();
   return SwaggerModule.createDocument(app, config, { operationIdFactory: (_controller, method) => method });
 }

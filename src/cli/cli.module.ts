@@ -1,14 +1,15 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ApiKeysModule } from '../auth/api-keys/api-keys.module';
+import { PaginationModule } from '../common/pagination/pagination.module';
 import { AppConfig } from '../config/app-config';
 import { ConfigModule } from '../config/config.module';
 import { DatabaseModule } from '../database/database.module';
 import { SessionsModule } from '../sessions/sessions.module';
 
-/** The parts of the app an operator's command needs: configuration, database, keys, sessions. */
+/** The parts of the app an operator's command needs: configuration, database, cursors (the services list with them), keys, sessions. */
 @Module({})
 export class CliModule {
   static forRoot(config: AppConfig): DynamicModule {
-    return { module: CliModule, imports: [ConfigModule.forRoot(config), DatabaseModule, ApiKeysModule, SessionsModule] };
+    return { module: CliModule, imports: [ConfigModule.forRoot(config), DatabaseModule, PaginationModule, ApiKeysModule, SessionsModule] };
   }
 }
