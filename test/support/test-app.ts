@@ -61,9 +61,9 @@ export class TestApp {
     if (options.providers && options.providers.length > 0) {
       let builder = Test.createTestingModule({ imports: [module, TestValuesModule.with(options.providers)] });
       for (const provider of options.providers) builder = builder.overrideProvider(provider.provide).useValue(provider.useValue);
-      app = (await builder.compile()).createNestApplication<NestExpressApplication>({ logger: false, bodyParser: false });
+      app = (await builder.compile()).createNestApplication<NestExpressApplication>({ logger: process.env.TEST_LOGS ? ['log', 'warn', 'error'] : false, bodyParser: false });
     } else {
-      app = await NestFactory.create<NestExpressApplication>(module, { logger: false, bodyParser: false });
+      app = await NestFactory.create<NestExpressApplication>(module, { logger: process.env.TEST_LOGS ? ['log', 'warn', 'error'] : false, bodyParser: false });
     }
     configureApp(app);
     await app.listen(0, '127.0.0.1');

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsBoolean, IsOptional, IsString, Length } from 'class-validator';
+import { IsBoolean, IsOptional, IsString, Length, ValidateIf } from 'class-validator';
 import { IsSessionMetadata, MAX_METADATA_BYTES, METADATA_EXAMPLE } from './session-metadata';
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
@@ -18,7 +18,8 @@ export class CreateSessionRequest {
     example: METADATA_EXAMPLE,
     description: `Free-form JSON object kept with the session (at most ${MAX_METADATA_BYTES} bytes). Defaults to {}.`,
   })
-  @IsOptional()
+  // Absent is fine; null is not an object.
+  @ValidateIf((request: { metadata?: unknown }) => request.metadata !== undefined)
   @IsSessionMetadata()
   metadata?: Record<string, unknown>;
 

@@ -1,6 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsOptional, IsString, Length } from 'class-validator';
+import { IsOptional, IsString, Length, ValidateIf } from 'class-validator';
 import { IsSessionMetadata, MAX_METADATA_BYTES, METADATA_EXAMPLE } from './session-metadata';
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
@@ -20,7 +20,8 @@ export class UpdateSessionRequest {
     example: METADATA_EXAMPLE,
     description: `Replaces the whole metadata object (at most ${MAX_METADATA_BYTES} bytes); send {} to clear it.`,
   })
-  @IsOptional()
+  // Absent is fine; null is not an object.
+  @ValidateIf((request: { metadata?: unknown }) => request.metadata !== undefined)
   @IsSessionMetadata()
   metadata?: Record<string, unknown>;
 }

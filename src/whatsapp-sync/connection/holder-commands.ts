@@ -73,7 +73,8 @@ export class HolderCommands {
 
   /** Takes this replica's pending commands (each is handed out once). */
   async takePending(owner: string): Promise<HolderCommand[]> {
-    const rows: { id: string; session_id: string; target_epoch: string; kind: HolderCommandKind; payload: Record<string, unknown> }[] =
+    // TypeORM answers an UPDATE with [rows, affected count].
+    const [rows]: [{ id: string; session_id: string; target_epoch: string; kind: HolderCommandKind; payload: Record<string, unknown> }[], number] =
       await this.dataSource.query(
         `UPDATE session_commands SET picked_at = now()
          WHERE id IN (SELECT id FROM session_commands WHERE target_owner = $1 AND picked_at IS NULL ORDER BY id LIMIT 50 FOR UPDATE SKIP LOCKED)

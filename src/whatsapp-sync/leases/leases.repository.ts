@@ -85,7 +85,8 @@ export class LeasesRepository {
   /** Extends every lease still ours at the epoch we hold; the ones missing from the result are lost. */
   async renew(owner: string, fences: LeaseFence[], ttlMs: number): Promise<RenewedLease[]> {
     if (fences.length === 0) return [];
-    const rows: { session_id: string; desired_state: DesiredState }[] = await this.dataSource.query(
+    // TypeORM answers an UPDATE with [rows, affected count].
+    const [rows]: [{ session_id: string; desired_state: DesiredState }[], number] = await this.dataSource.query(
       `UPDATE session_leases l SET expires_at = now() + $4 * interval '1 millisecond'
        FROM unnest($2::text[], $3::bigint[]) AS h(session_id, epoch), sessions s
        WHERE l.session_id = h.session_id AND l.epoch = h.epoch AND l.owner = $1 AND s.id = l.session_id
