@@ -162,10 +162,8 @@ export class PostgresAuthState {
     this.state = { creds, keys };
   }
 
-  /** Saves the creds object Baileys mutates in place (call on every `creds.update`). */
-  saveCreds(): Promise<void> {
-    return this.serialized(() => this.store.writeCreds(this.fence, this.state.creds, this.runtime));
-  }
+  /** Saves the creds object Baileys mutates in place (call on every `creds.update`). Safe to pass around unbound. */
+  readonly saveCreds = (): Promise<void> => this.serialized(() => this.store.writeCreds(this.fence, this.state.creds, this.runtime));
 
   /** Waits for every write made so far. */
   async flush(): Promise<void> {
