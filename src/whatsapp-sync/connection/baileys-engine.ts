@@ -48,7 +48,7 @@ export class BaileysEngine implements WhatsAppEngine {
       markOnlineOnConnect: false,
       // A refused (fenced) write must not be retried for long.
       transactionOpts: { maxCommitRetries: 3, delayBetweenTriesMs: 200 },
-    });
+    }, fence.sessionId);
     return new BaileysConnection(fence.sessionId, socket, auth, listener, baileys, this.logger, this.sink);
   }
 

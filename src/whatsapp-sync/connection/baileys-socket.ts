@@ -5,7 +5,7 @@ import type { Baileys } from './baileys-loader';
 export type BaileysSocket = Pick<ReturnType<Baileys['makeWASocket']>, 'ev' | 'end' | 'logout' | 'requestPairingCode' | 'user'>;
 
 /** Makes the socket for one connection. Tests swap it for one driven by Baileys' own event emitter. */
-export type BaileysSocketFactory = (baileys: Baileys, config: UserFacingSocketConfig) => BaileysSocket;
+export type BaileysSocketFactory = (baileys: Baileys, config: UserFacingSocketConfig, sessionId: string) => BaileysSocket;
 
 export const BAILEYS_SOCKET_FACTORY = Symbol('BAILEYS_SOCKET_FACTORY');
 
