@@ -29,6 +29,7 @@ interface HeldLease {
 /** Part of the TTL kept as a safety margin: a replica gives a session up this long before the lease can expire. */
 const SAFETY_FRACTION = 0.2;
 const MAX_SHED_PER_TICK_FRACTION = 0.1;
+const SHUTDOWN_STEP_TIMEOUT_MS = 5000;
 
 /**
  * Which sessions this replica holds. Every SESSION_LEASE_RENEW_INTERVAL_MS it heartbeats, renews
@@ -49,6 +50,7 @@ export class LeaseManager implements OnApplicationBootstrap, BeforeApplicationSh
   private ticking?: Promise<void>;
   private running = false;
   private draining = false;
+  private claimsInFlight = 0;
 
   constructor(
     private readonly config: AppConfig,
@@ -83,14 +85,16 @@ export class LeaseManager implements OnApplicationBootstrap, BeforeApplicationSh
     clearInterval(this.watchdogTimer);
     this.pendingClaims.forEach((timer) => clearTimeout(timer));
     this.pendingClaims.clear();
-    await this.ticking?.catch(() => undefined);
-    await this.leases.heartbeat(this.replicaId, this.settings.capacity, true).catch(() => undefined);
+    // A database that does not answer must not hold the shutdown up: the leases expire anyway.
+    const patience = Math.min(this.settings.leaseTtlMs, SHUTDOWN_STEP_TIMEOUT_MS);
+    await withTimeout(this.ticking, patience).catch(() => undefined);
+    await withTimeout(this.leases.heartbeat(this.replicaId, this.settings.capacity, true), patience).catch(() => undefined);
     await this.holder?.closeAll();
     const fences = [...this.held.values()].map((lease) => lease.fence);
     this.held.clear();
     try {
-      await this.leases.release(fences);
-      await this.leases.removeReplica(this.replicaId);
+      await withTimeout(this.leases.release(fences), patience);
+      await withTimeout(this.leases.removeReplica(this.replicaId), patience);
       if (fences.length > 0) this.logger.log(`released ${fences.length} session lease(s) on shutdown`);
     } catch (error) {
       this.logger.warn(`could not release leases on shutdown; they expire on their own: ${(error as Error).message}`);
@@ -120,8 +124,14 @@ export class LeaseManager implements OnApplicationBootstrap, BeforeApplicationSh
   async claimToHold(sessionId: string): Promise<LeaseFence | undefined> {
     if (!this.running || this.draining) return undefined;
     if (this.held.has(sessionId)) return this.held.get(sessionId)!.fence;
-    if (this.held.size + this.pendingClaims.size >= this.settings.capacity) return undefined;
-    return this.claim(sessionId, true);
+    // The slot is taken before the database answers, so that concurrent starts cannot overshoot.
+    if (this.held.size + this.pendingClaims.size + this.claimsInFlight >= this.settings.capacity) return undefined;
+    this.claimsInFlight++;
+    try {
+      return await this.claim(sessionId, true);
+    } finally {
+      this.claimsInFlight--;
+    }
   }
 
   /**
@@ -171,7 +181,7 @@ export class LeaseManager implements OnApplicationBootstrap, BeforeApplicationSh
     if (!this.running || this.draining || this.settings.capacity === 0) return;
     const census = await this.leases.census(this.settings.leaseTtlMs);
     const target = fairShare(census.runningSessions, census.liveCapacities, this.settings.capacity);
-    const holding = this.held.size + this.pendingClaims.size;
+    const holding = this.held.size + this.pendingClaims.size + this.claimsInFlight;
     if (holding > target) this.shedDown(holding - target);
     else if (holding < target) await this.claimUpTo(target - holding);
     if (Math.random() < 0.01) await this.leases.pruneReplicas();
@@ -254,4 +264,15 @@ export class LeaseManager implements OnApplicationBootstrap, BeforeApplicationSh
     this.logger.log(`holding session ${sessionId} (epoch ${fence.epoch})`);
     return fence;
   }
+}
+
+function withTimeout<T>(promise: Promise<T> | undefined, ms: number): Promise<T | undefined> {
+  if (!promise) return Promise.resolve(undefined);
+  let timer: NodeJS.Timeout;
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
 }
