@@ -48,6 +48,7 @@ export class AppConfig {
   };
   readonly whatsapp: { webSocketUrl?: string; connectTimeoutMs: number; logLevel: string };
   readonly log: { level: string; pretty: boolean };
+  readonly sync: { recordDir?: string; chunkSize: number; maxConcurrentSessions: number };
 
   constructor(env: EnvironmentVariables) {
     this.port = env.PORT;
@@ -92,6 +93,7 @@ export class AppConfig {
       reconnectMaxDelayMs: env.RECONNECT_MAX_DELAY_MS,
     };
     this.whatsapp = { webSocketUrl: env.WHATSAPP_WS_URL, connectTimeoutMs: env.WHATSAPP_CONNECT_TIMEOUT_MS, logLevel: env.WHATSAPP_LOG_LEVEL };
+    this.sync = { recordDir: env.SYNC_RECORD_DIR, chunkSize: env.SYNC_CHUNK_SIZE, maxConcurrentSessions: env.SYNC_MAX_CONCURRENT_SESSIONS };
     this.log = { level: env.LOG_LEVEL, pretty: env.LOG_FORMAT ? env.LOG_FORMAT === 'pretty' : Boolean(process.stdout.isTTY) };
   }
 

@@ -141,6 +141,16 @@ export class EnvironmentVariables {
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   WHATSAPP_LOG_LEVEL = 'warn';
 
+  @Transform(emptyToUndefined) @IsOptional() @IsString() @MinLength(1)
+  /** directory for JSONL recordings of each session's raw Baileys events; recording is off when unset */
+  SYNC_RECORD_DIR?: string;
+
+  @Transform(toInt) @IsInt() @Min(50) @Max(20_000)
+  SYNC_CHUNK_SIZE = 2000;
+
+  @Transform(toInt) @IsInt() @Min(1) @Max(64)
+  SYNC_MAX_CONCURRENT_SESSIONS = 4;
+
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
 
@@ -160,7 +170,7 @@ export class ConfigValidationError extends Error {
 export function validateEnvironment(env: Record<string, string | undefined>): EnvironmentVariables {
   const known = Object.fromEntries(
     Object.keys(new EnvironmentVariables())
-      .concat(['DATABASE_URL', 'AUTH_JWKS_URL', 'AUTH_JWT_ISSUER', 'AUTH_JWT_AUDIENCE', 'CURSOR_SECRET', 'LOG_FORMAT'])
+      .concat(['DATABASE_URL', 'AUTH_JWKS_URL', 'AUTH_JWT_ISSUER', 'AUTH_JWT_AUDIENCE', 'CURSOR_SECRET', 'LOG_FORMAT', 'SYNC_RECORD_DIR'])
       .concat(['CREDENTIALS_ENCRYPTION_KEY', 'REPLICA_ID', 'WHATSAPP_WS_URL'])
       .filter((key) => env[key] !== undefined)
       .map((key) => [key, env[key]]),

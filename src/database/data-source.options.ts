@@ -25,7 +25,7 @@ export function dataSourceOptions(settings: DatabaseConnectionSettings): Postgre
     migrationsTableName: 'migrations',
     synchronize: false,
     migrationsRun: false,
-    logging: ['error'],
+    logging: false,
     extra: {
       max: settings.poolMax ?? 10,
       connectionTimeoutMillis: settings.connectTimeoutMs ?? 5000,

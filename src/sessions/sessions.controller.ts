@@ -52,7 +52,7 @@ export class SessionsController {
     operationId: 'createSession',
     summary: 'Create a session',
     description:
-      'Registers a WhatsApp number for the organization and, unless `start` is false, starts connecting it: poll `GET /sessions/{id}` until the status is `qr_required`, then fetch the QR code or request a pairing code. Requires `manage`.',
+      'Registers a WhatsApp number for the organization and, unless `start` is false, starts connecting it: poll `GET /sessions/{id}` until the status is `qr_required`, then fetch the QR code or request a pairing code.',
   })
   @ApiBody({
     type: CreateSessionRequest,
@@ -76,7 +76,7 @@ export class SessionsController {
     operationId: 'listSessions',
     summary: 'List sessions',
     description:
-      "The organization's sessions in creation order. Page through them with `limit` and `cursor` exactly as with List chats: send `nextCursor` back as `cursor`; null means there is no further page. Requires `read`.",
+      "The organization's sessions in creation order. Page through them with `limit` and `cursor` exactly as with List chats: send `nextCursor` back as `cursor`; null means there is no further page.",
   })
   @ApiOkResponse({ type: SessionPageResponse, description: 'A page of sessions.', example: { data: [SESSION_EXAMPLE], nextCursor: null } })
   @ApiErrorResponses('invalid_argument', 'unauthenticated', 'forbidden')
@@ -89,7 +89,7 @@ export class SessionsController {
   @ApiOperation({
     operationId: 'getSession',
     summary: 'Get a session',
-    description: 'One session: its status, the linked phone and push name once linked, the replica holding it, timestamps and the last error. Requires `read`.',
+    description: 'One session: its status, the linked phone and push name once linked, the replica holding it, timestamps and the last error.',
   })
   @SessionParam()
   @ApiOkResponse({ type: SessionResponse, description: 'The session.', example: SESSION_EXAMPLE })
@@ -100,7 +100,7 @@ export class SessionsController {
 
   @Patch(':session')
   @RequireCapability('manage')
-  @ApiOperation({ operationId: 'updateSession', summary: 'Rename a session or replace its metadata', description: 'Give `name`, `metadata` or both. Requires `manage`.' })
+  @ApiOperation({ operationId: 'updateSession', summary: 'Rename a session or replace its metadata', description: 'Give `name`, `metadata` or both.' })
   @SessionParam()
   @ApiBody({
     type: UpdateSessionRequest,
@@ -126,7 +126,7 @@ export class SessionsController {
     operationId: 'startSession',
     summary: 'Start (connect) a session',
     description:
-      'Marks the session to be kept connected; a replica with room connects it. A linked session reconnects with its stored credentials; an unlinked one waits for a QR scan. Starting a running session changes nothing. Requires `manage`.',
+      'Marks the session to be kept connected; a replica with room connects it. A linked session reconnects with its stored credentials; an unlinked one waits for a QR scan. Starting a running session changes nothing.',
   })
   @SessionParam()
   @ApiOkResponse({ type: SessionResponse, description: 'The session, usually `connecting` at this point.', example: CONNECTING_EXAMPLE })
@@ -141,7 +141,7 @@ export class SessionsController {
   @ApiOperation({
     operationId: 'stopSession',
     summary: 'Stop (disconnect) a session',
-    description: 'Closes the connection and keeps the link: start it again later without a new QR scan. Requires `manage`.',
+    description: 'Closes the connection and keeps the link: start it again later without a new QR scan.',
   })
   @SessionParam()
   @ApiOkResponse({ type: SessionResponse, description: 'The stopped session.', example: STOPPED_EXAMPLE })
@@ -157,7 +157,7 @@ export class SessionsController {
     operationId: 'logoutSession',
     summary: 'Log a session out (unlink the phone)',
     description:
-      'Logs out of WhatsApp (the device disappears from the phone\'s Linked devices) and wipes the stored credentials. The session stays, `logged_out`; start it to link a phone again. When the session is not connected at that moment only the credentials are wiped, and the phone keeps listing the device until it is removed there. Requires `manage`.',
+      'Logs out of WhatsApp (the device disappears from the phone\'s Linked devices) and wipes the stored credentials. The session stays, `logged_out`; start it to link a phone again. When the session is not connected at that moment only the credentials are wiped, and the phone keeps listing the device until it is removed there.',
   })
   @SessionParam()
   @ApiOkResponse({ type: SessionResponse, description: 'The logged-out session.', example: LOGGED_OUT_EXAMPLE })
@@ -172,7 +172,7 @@ export class SessionsController {
   @ApiOperation({
     operationId: 'deleteSession',
     summary: 'Delete a session',
-    description: 'Logs the session out, then removes it with everything the gateway stored for it (credentials, chats). Requires `manage`.',
+    description: 'Logs the session out, then removes it with everything the gateway stored for it (credentials, chats).',
   })
   @SessionParam()
   @ApiNoContentResponse({ description: 'Deleted.' })
@@ -187,7 +187,7 @@ export class SessionsController {
     operationId: 'getSessionQr',
     summary: 'Get the current QR code',
     description:
-      'While the session is `qr_required`: the QR code to scan with WhatsApp on the phone (Linked devices > Link a device), as the raw payload and as a PNG. WhatsApp replaces the code every 20 seconds or so; fetch it again. Any other status is 409 `conflict`. Requires `manage`.',
+      'While the session is `qr_required`: the QR code to scan with WhatsApp on the phone (Linked devices > Link a device), as the raw payload and as a PNG. WhatsApp replaces the code every 20 seconds or so; fetch it again. Any other status is 409 `conflict`.',
   })
   @SessionParam()
   @ApiOkResponse({
@@ -207,7 +207,7 @@ export class SessionsController {
     operationId: 'requestPairingCode',
     summary: 'Link by phone number (pairing code)',
     description:
-      'The alternative to scanning the QR code: while the session is `qr_required`, asks WhatsApp for an 8-character code for this phone number; type it on the phone (Linked devices > Link a device > Link with phone number instead). Any other status is 409 `conflict`. Requires `manage`.',
+      'The alternative to scanning the QR code: while the session is `qr_required`, asks WhatsApp for an 8-character code for this phone number; type it on the phone (Linked devices > Link a device > Link with phone number instead). Any other status is 409 `conflict`.',
   })
   @SessionParam()
   @ApiBody({ type: PairingCodeRequest, examples: { phone: { summary: 'An Indonesian number', value: { phoneNumber: '6281234567890' } } } })

@@ -4,7 +4,7 @@ import { ulid } from 'ulid';
 import { dataSourceOptions } from '../../src/database/data-source.options';
 import { CredentialCipher, CredentialsUnreadableError } from '../../src/whatsapp-sync/auth-state/credential-cipher';
 import { PostgresAuthState, PostgresAuthStateStore } from '../../src/whatsapp-sync/auth-state/postgres-auth-state';
-import { Baileys, loadBaileys } from '../../src/whatsapp-sync/connection/baileys-loader';
+import { Baileys, loadBaileys } from '../../src/whatsapp-sync/sync/baileys';
 import { LeaseFence, LeaseFencing, LeaseLostError } from '../../src/whatsapp-sync/leases/lease-fence';
 import { LeasesRepository } from '../../src/whatsapp-sync/leases/leases.repository';
 import { runTsScript } from '../support/ts-process';

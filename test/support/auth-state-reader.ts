@@ -8,7 +8,7 @@ import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../../src/database/data-source.options';
 import { CredentialCipher } from '../../src/whatsapp-sync/auth-state/credential-cipher';
 import { PostgresAuthStateStore } from '../../src/whatsapp-sync/auth-state/postgres-auth-state';
-import { loadBaileys } from '../../src/whatsapp-sync/connection/baileys-loader';
+import { loadBaileys } from '../../src/whatsapp-sync/sync/baileys';
 import { LeaseFencing } from '../../src/whatsapp-sync/leases/lease-fence';
 
 async function main(): Promise<void> {

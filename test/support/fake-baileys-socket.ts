@@ -1,5 +1,5 @@
 import type { AuthenticationCreds } from 'baileys' with { 'resolution-mode': 'import' };
-import type { Baileys } from '../../src/whatsapp-sync/connection/baileys-loader';
+import type { Baileys } from '../../src/whatsapp-sync/sync/baileys';
 import type { BaileysSocket, BaileysSocketFactory } from '../../src/whatsapp-sync/connection/baileys-socket';
 import type { BaileysEventBatch, SyncEventSink } from '../../src/whatsapp-sync/sync-event-sink';
 

@@ -22,7 +22,7 @@ export class ApiKeysController {
     operationId: 'createApiKey',
     summary: 'Create an API key',
     description:
-      "Creates an API key for the caller's organization, for a script or service. The response carries the key itself **once**; the gateway keeps only a hash and can never show it again. A key can only be given capabilities the caller holds (else 403 `forbidden`). Requires `admin`.",
+      "Creates an API key for the caller's organization, for a script or service. The response carries the key itself **once**; the gateway keeps only a hash and can never show it again. A key can only be given capabilities the caller holds (else 403 `forbidden`).",
   })
   @ApiBody({ type: CreateApiKeyRequest, examples: { readSend: { summary: 'A key that reads and sends', value: { name: 'crm-sync', capabilities: ['read', 'send'] } } } })
   @ApiCreatedResponse({
@@ -43,7 +43,7 @@ export class ApiKeysController {
   @ApiOperation({
     operationId: 'listApiKeys',
     summary: 'List API keys',
-    description: "The organization's API keys in creation order, revoked ones included (see `revokedAt`); never their secrets. Paginated like List chats. Requires `admin`.",
+    description: "The organization's API keys in creation order, revoked ones included (see `revokedAt`); never their secrets. Paginated like List chats.",
   })
   @ApiOkResponse({ type: ApiKeyPageResponse, description: 'A page of API keys.', example: { data: [API_KEY_EXAMPLE], nextCursor: null } })
   @ApiErrorResponses('invalid_argument', 'unauthenticated', 'forbidden')
@@ -57,7 +57,7 @@ export class ApiKeysController {
   @ApiOperation({
     operationId: 'revokeApiKey',
     summary: 'Revoke an API key',
-    description: 'Revokes the key: every replica stops accepting it within AUTH_API_KEY_CACHE_SECONDS. A key of another organization, or one already revoked, is 404. Requires `admin`.',
+    description: 'Revokes the key: every replica stops accepting it within AUTH_API_KEY_CACHE_SECONDS. A key of another organization, or one already revoked, is 404.',
   })
   @ApiParam({ name: 'id', type: 'string', example: '01JA2B3C4D5E6F7G8H9J0KMNPQ', description: 'The key id.' })
   @ApiNoContentResponse({ description: 'Revoked.' })

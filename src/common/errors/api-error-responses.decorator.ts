@@ -1,5 +1,5 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiExtraModels, ApiResponse, getSchemaPath } from '@nestjs/swagger';
+import { ApiExtraModels, ApiResponse, getSchemaPath, type ResponseObject } from '@nestjs/swagger';
 import { ERROR_STATUS, ErrorCode } from './error-code';
 import { ErrorEnvelope } from './error-envelope';
 
@@ -15,21 +15,46 @@ const EXAMPLES: Record<ErrorCode, { description: string; message: string; detail
   unavailable: { description: 'A dependency (e.g. the database) is unavailable.', message: 'the service is temporarily unavailable, retry later' },
 };
 
+interface HeaderDoc {
+  description: string;
+  required: true;
+  schema: { type: 'string' | 'integer'; example: string | number };
+}
+const RETRY_AFTER: HeaderDoc = { description: 'Seconds to wait before retrying.', required: true, schema: { type: 'integer', example: 1 } };
+
+/** Headers some codes always carry (see AppError and ErrorEnvelopeFilter), documented on their responses. */
+const HEADERS: Partial<Record<ErrorCode, Record<string, HeaderDoc>>> = {
+  unauthenticated: {
+    'WWW-Authenticate': { description: 'The authentication scheme to use.', required: true, schema: { type: 'string', example: 'Bearer' } },
+  },
+  rate_limited: { 'Retry-After': RETRY_AFTER },
+  unavailable: { 'Retry-After': RETRY_AFTER },
+};
+
+/**
+ * Errors any operation can give whatever it does: an unexpected failure, or the database being
+ * down. `arrangeDocument` adds them to every operation of the document, so no controller lists them.
+ */
+export const ERRORS_OF_EVERY_OPERATION: readonly ErrorCode[] = ['internal', 'unavailable'];
+
+/** The OpenAPI response object for an error code: the envelope schema, an example, its headers. */
+export function errorResponse(code: ErrorCode): ResponseObject {
+  return {
+    description: `\`${code}\`: ${EXAMPLES[code].description}`,
+    ...(HEADERS[code] && { headers: HEADERS[code] }),
+    content: {
+      'application/json': {
+        schema: { $ref: getSchemaPath(ErrorEnvelope) },
+        example: { error: { code, message: EXAMPLES[code].message, details: EXAMPLES[code].details ?? {} } },
+      },
+    },
+  };
+}
+
 /** Documents the error responses an operation can give, each with the envelope schema and an example. */
 export function ApiErrorResponses(...codes: ErrorCode[]): MethodDecorator & ClassDecorator {
   return applyDecorators(
     ApiExtraModels(ErrorEnvelope),
-    ...codes.map((code) =>
-      ApiResponse({
-        status: ERROR_STATUS[code],
-        description: `\`${code}\`: ${EXAMPLES[code].description}`,
-        content: {
-          'application/json': {
-            schema: { $ref: getSchemaPath(ErrorEnvelope) },
-            example: { error: { code, message: EXAMPLES[code].message, details: EXAMPLES[code].details ?? {} } },
-          },
-        },
-      }),
-    ),
+    ...codes.map((code) => ApiResponse({ status: ERROR_STATUS[code], ...errorResponse(code) })),
   );
 }

@@ -4,14 +4,9 @@ import type { DesiredState, DisconnectReasonName, SessionStatus } from '../sessi
 import type { SessionView } from '../sessions.repository';
 import { METADATA_EXAMPLE } from './session-metadata';
 
-export class LastDisconnectResponse {
-  @ApiProperty({ enum: DISCONNECT_REASONS, example: 'connectionLost', description: "Baileys' name for why the connection closed." })
+export interface LastDisconnectResponse {
   reason: DisconnectReasonName;
-
-  @ApiProperty({ type: 'integer', nullable: true, example: 408, description: 'The status code WhatsApp or the socket gave, when there was one.' })
   code: number | null;
-
-  @ApiProperty({ type: 'string', format: 'date-time', example: '2025-06-29T12:00:00.000Z' })
   at: string;
 }
 
@@ -51,7 +46,18 @@ export class SessionResponse {
   @ApiProperty({ type: 'string', nullable: true, example: null, description: 'What went wrong last, for people; null after a successful connection.' })
   lastError: string | null;
 
-  @ApiProperty({ type: LastDisconnectResponse, nullable: true, description: 'Why the last connection closed; null when it never closed.' })
+  // Inline rather than a $ref: OpenAPI 3.0 ignores `nullable` next to a $ref.
+  @ApiProperty({
+    type: 'object',
+    nullable: true,
+    required: ['reason', 'code', 'at'],
+    properties: {
+      reason: { type: 'string', enum: [...DISCONNECT_REASONS], example: 'connectionLost', description: "Baileys' name for why the connection closed." },
+      code: { type: 'integer', nullable: true, example: 408, description: 'The status code WhatsApp or the socket gave, when there was one.' },
+      at: { type: 'string', format: 'date-time', example: '2025-06-29T12:00:00.000Z' },
+    },
+    description: 'Why the last connection closed; null when it never closed.',
+  })
   lastDisconnect: LastDisconnectResponse | null;
 
   @ApiProperty({ type: 'integer', minimum: 0, example: 0, description: 'Failed connection attempts since the connection was last stable.' })

@@ -8,7 +8,7 @@ import type {
   SignalKeyStore,
 } from 'baileys' with { 'resolution-mode': 'import' };
 import { DataSource, EntityManager } from 'typeorm';
-import type { Baileys } from '../connection/baileys-loader';
+import type { Baileys } from '../sync/baileys';
 import { LeaseFence, LeaseFencing, LeaseLostError } from '../leases/lease-fence';
 import { CredentialCipher } from './credential-cipher';
 

@@ -6,7 +6,7 @@ import { PostgresAuthState, PostgresAuthStateStore } from '../auth-state/postgre
 import { LeaseFence, LeaseLostError } from '../leases/lease-fence';
 import { SYNC_EVENT_SINK } from '../sync-event-sink';
 import type { BaileysEventBatch, SyncEventSink } from '../sync-event-sink';
-import { Baileys, loadBaileys } from './baileys-loader';
+import { Baileys, loadBaileys } from '../sync/baileys';
 import { BAILEYS_SOCKET_FACTORY } from './baileys-socket';
 import type { BaileysSocket, BaileysSocketFactory } from './baileys-socket';
 import { disconnectReasonName } from './disconnect-reason';

@@ -1,5 +1,5 @@
 import type { UserFacingSocketConfig } from 'baileys' with { 'resolution-mode': 'import' };
-import type { Baileys } from './baileys-loader';
+import type { Baileys } from '../sync/baileys';
 
 /** The part of a Baileys socket the engine uses. */
 export type BaileysSocket = Pick<ReturnType<Baileys['makeWASocket']>, 'ev' | 'end' | 'logout' | 'requestPairingCode' | 'user'>;

@@ -1,4 +1,4 @@
-import { loadBaileys } from './baileys-loader';
+import { loadBaileys } from '../sync/baileys';
 import { decideAfterClose, DISCONNECT_CODES, disconnectReasonName } from './disconnect-reason';
 
 describe('disconnect reasons', () => {
