@@ -9,6 +9,7 @@ import { ValidatedBodyPipe } from '../common/validation/validated-body.pipe';
 import { CreateSessionRequest } from './dto/create-session.request';
 import { PairingCodeRequest } from './dto/pairing-code.request';
 import { PairingCodeResponse } from './dto/pairing-code.response';
+import { SESSION_DETAIL_EXAMPLE, SessionDetailResponse } from './dto/session-detail.response';
 import { SessionPageQuery } from './dto/session-page.query';
 import { SessionPageResponse } from './dto/session-page.response';
 import { SessionQrResponse } from './dto/session-qr.response';
@@ -89,12 +90,13 @@ export class SessionsController {
   @ApiOperation({
     operationId: 'getSession',
     summary: 'Get a session',
-    description: 'One session: its status, the linked phone and push name once linked, the replica holding it, timestamps and the last error.',
+    description:
+      "One session: its status, the linked phone and push name once linked, the replica holding it, timestamps, the last error, and how far the stored copy of its chats has synced (`sync`).",
   })
   @SessionParam()
-  @ApiOkResponse({ type: SessionResponse, description: 'The session.', example: SESSION_EXAMPLE })
+  @ApiOkResponse({ type: SessionDetailResponse, description: 'The session.', example: SESSION_DETAIL_EXAMPLE })
   @ApiErrorResponses('unauthenticated', 'forbidden', 'not_found')
-  getSession(@CurrentPrincipal() principal: Principal, @Param('session') session: string): Promise<SessionResponse> {
+  getSession(@CurrentPrincipal() principal: Principal, @Param('session') session: string): Promise<SessionDetailResponse> {
     return this.sessions.get(principal.orgId, session);
   }
 

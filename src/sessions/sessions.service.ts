@@ -5,7 +5,10 @@ import { AppError } from '../common/errors/app-error';
 import { CursorCodec } from '../common/pagination/cursor-codec';
 import { PageQuery } from '../common/pagination/page-query';
 import { cursorKeysToUlid, ulidToCursorKeys } from '../common/pagination/ulid-cursor-keys';
+import { SessionSyncStatusResponse } from '../whatsapp-sync/sync/dto/sync-status.response';
+import { SyncStatusService } from '../whatsapp-sync/sync/sync-status.service';
 import { CreateSessionRequest } from './dto/create-session.request';
+import { SessionDetailResponse } from './dto/session-detail.response';
 import { PairingCodeResponse } from './dto/pairing-code.response';
 import { SessionPageResponse } from './dto/session-page.response';
 import { SessionQrResponse } from './dto/session-qr.response';
@@ -27,6 +30,7 @@ export class SessionsService {
     private readonly sessions: SessionsRepository,
     private readonly cursors: CursorCodec,
     private readonly moduleRef: ModuleRef,
+    private readonly syncStatus: SyncStatusService,
   ) {}
 
   /**
@@ -71,8 +75,10 @@ export class SessionsService {
     };
   }
 
-  async get(orgId: string, rawSessionId: string): Promise<SessionResponse> {
-    return this.view(orgId, await this.requireOwnedSessionId(orgId, rawSessionId));
+  async get(orgId: string, rawSessionId: string): Promise<SessionDetailResponse> {
+    const id = await this.requireOwnedSessionId(orgId, rawSessionId);
+    const [session, sync] = await Promise.all([this.view(orgId, id), this.syncStatus.statusOf(id)]);
+    return { ...session, sync: SessionSyncStatusResponse.from(sync) };
   }
 
   async update(orgId: string, rawSessionId: string, request: UpdateSessionRequest): Promise<SessionResponse> {

@@ -61,7 +61,7 @@ export interface paths {
         };
         /**
          * Get a session
-         * @description One session: its status, the linked phone and push name once linked, the replica holding it, timestamps and the last error.
+         * @description One session: its status, the linked phone and push name once linked, the replica holding it, timestamps, the last error, and how far the stored copy of its chats has synced (`sync`).
          *
          *     Requires the `read` capability.
          */
@@ -400,6 +400,148 @@ export interface components {
              * @example null
              */
             nextCursor: string | null;
+        };
+        HistorySyncStatusResponse: {
+            /**
+             * @description `none` before the first history sync, `running` while chunks arrive, `complete` when WhatsApp said so (progress 100 or its completion signal), `paused` when chunks stopped arriving.
+             * @example running
+             * @enum {string}
+             */
+            status: "none" | "running" | "complete" | "paused";
+            /**
+             * @description The latest history sync type: initial_bootstrap, recent, full, push_name, on_demand, ...
+             * @example recent
+             */
+            syncType: string | null;
+            /**
+             * @description WhatsApp's progress of the history sync in percent, when it reports one.
+             * @example 42
+             */
+            progress: number | null;
+            /**
+             * @description History sync chunks stored so far.
+             * @example 7
+             */
+            chunks: number;
+            /**
+             * @description Chats received in history sync chunks so far.
+             * @example 1830
+             */
+            chats: number;
+            /**
+             * Format: date-time
+             * @description When the last chunk or status arrived.
+             * @example 2025-01-01T12:00:00.000Z
+             */
+            updatedAt: string | null;
+        };
+        SessionSyncStatusResponse: {
+            /**
+             * Format: date-time
+             * @description When the last batch of WhatsApp events was applied to the session's stored chats; null if never.
+             * @example 2025-01-01T12:00:05.000Z
+             */
+            lastSyncAt: string | null;
+            history: components["schemas"]["HistorySyncStatusResponse"];
+        };
+        SessionDetailResponse: {
+            /**
+             * @description The session id (a ULID).
+             * @example 01J9ZX8K2QHV0M3T6R7P4N5W8C
+             */
+            id: string;
+            /** @example Support line */
+            name: string;
+            /**
+             * @description Free-form JSON object kept with the session.
+             * @example {
+             *       "crmAccountId": "acc_4711",
+             *       "team": "support"
+             *     }
+             */
+            metadata: {
+                [key: string]: unknown;
+            };
+            /**
+             * @description `stopped`: not meant to be connected. `connecting`: meant to be connected and not yet (waiting for a replica, opening the socket, or backing off after a failure: see lastError and nextReconnectAt). `qr_required`: waiting for a phone to link by QR or pairing code. `connected`: linked and online. `logged_out`: unlinked, credentials wiped; start it to link again. `failed`: WhatsApp refused the session for good; see lastError.
+             * @example connected
+             * @enum {string}
+             */
+            status: "stopped" | "connecting" | "qr_required" | "connected" | "logged_out" | "failed";
+            /**
+             * @description Whether the gateway keeps the session connected (start/stop set it).
+             * @example running
+             * @enum {string}
+             */
+            desiredState: "running" | "stopped";
+            /**
+             * @description The linked phone, once linked.
+             * @example 6281234567890@s.whatsapp.net
+             */
+            phoneJid: string | null;
+            /**
+             * @description The linked account's WhatsApp display (push) name, once known.
+             * @example Alice
+             */
+            pushName: string | null;
+            /**
+             * @description The gateway replica holding the connection right now; null when none does.
+             * @example gateway-7c9f5d-0a1b2c
+             */
+            heldBy: string | null;
+            /**
+             * @description What went wrong last, for people; null after a successful connection.
+             * @example null
+             */
+            lastError: string | null;
+            /** @description Why the last connection closed; null when it never closed. */
+            lastDisconnect?: {
+                /**
+                 * @description Baileys' name for why the connection closed.
+                 * @example connectionLost
+                 * @enum {string}
+                 */
+                reason: "connectionClosed" | "connectionLost" | "connectionReplaced" | "loggedOut" | "badSession" | "restartRequired" | "multideviceMismatch" | "forbidden" | "unavailableService" | "unknown";
+                /**
+                 * @description The status code WhatsApp or the socket gave, when there was one.
+                 * @example 408
+                 */
+                code: number | null;
+                /**
+                 * Format: date-time
+                 * @example 2025-06-29T12:00:00.000Z
+                 */
+                at: string;
+            } | null;
+            /**
+             * @description Failed connection attempts since the connection was last stable.
+             * @example 0
+             */
+            reconnectAttempts: number;
+            /**
+             * Format: date-time
+             * @description When the next attempt is due while backing off; null otherwise.
+             * @example null
+             */
+            nextReconnectAt: string | null;
+            /**
+             * Format: date-time
+             * @description When the current (or last) connection opened.
+             * @example 2025-06-29T12:00:00.000Z
+             */
+            connectedAt: string | null;
+            /**
+             * Format: date-time
+             * @example 2025-06-29T11:58:00.000Z
+             */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @example 2025-06-29T12:00:00.000Z
+             */
+            updatedAt: string;
+            /** @description The sync of the session's stored copy: last applied events and the history sync's progress. */
+            sync: components["schemas"]["SessionSyncStatusResponse"];
         };
         UpdateSessionRequest: {
             /**
@@ -1142,10 +1284,21 @@ export interface operations {
                      *       "nextReconnectAt": null,
                      *       "connectedAt": "2025-06-29T12:00:00.000Z",
                      *       "createdAt": "2025-06-29T11:58:00.000Z",
-                     *       "updatedAt": "2025-06-29T12:00:00.000Z"
+                     *       "updatedAt": "2025-06-29T12:00:00.000Z",
+                     *       "sync": {
+                     *         "lastSyncAt": "2025-06-29T12:00:05.000Z",
+                     *         "history": {
+                     *           "status": "running",
+                     *           "syncType": "recent",
+                     *           "progress": 42,
+                     *           "chunks": 7,
+                     *           "chats": 1830,
+                     *           "updatedAt": "2025-06-29T12:00:04.000Z"
+                     *         }
+                     *       }
                      *     }
                      */
-                    "application/json": components["schemas"]["SessionResponse"];
+                    "application/json": components["schemas"]["SessionDetailResponse"];
                 };
             };
             /** @description `unauthenticated`: No valid login JWT or API key. */

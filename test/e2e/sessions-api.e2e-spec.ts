@@ -52,7 +52,11 @@ describe('Sessions API', () => {
       });
       const fetched = await call(tenant, 'GET', `/sessions/${response.body.id.toLowerCase()}`);
       expect(fetched.status).toBe(200);
-      expect(fetched.body).toEqual(response.body);
+      // GET one adds the sync status of the session's stored copy.
+      expect(fetched.body).toEqual({
+        ...response.body,
+        sync: { lastSyncAt: null, history: { status: 'none', syncType: null, progress: null, chunks: 0, chats: 0, updatedAt: null } },
+      });
     });
 
     it('renames and replaces metadata with PATCH', async () => {
