@@ -9,6 +9,8 @@ export interface DatabaseConnectionSettings {
   poolMax?: number;
   connectTimeoutMs?: number;
   statementTimeoutMs?: number;
+  /** Shown in pg_stat_activity; the app adds its replica id. */
+  applicationName?: string;
 }
 
 export const ENTITIES = [Session, Chat, ApiKey];
@@ -28,7 +30,7 @@ export function dataSourceOptions(settings: DatabaseConnectionSettings): Postgre
       max: settings.poolMax ?? 10,
       connectionTimeoutMillis: settings.connectTimeoutMs ?? 5000,
       statement_timeout: settings.statementTimeoutMs ?? 15_000,
-      application_name: 'whatsapp-gateway',
+      application_name: (settings.applicationName ?? 'whatsapp-gateway').slice(0, 63),
     },
   };
 }
