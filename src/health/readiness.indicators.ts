@@ -30,15 +30,20 @@ export class ReadinessIndicators {
   async migrations(): Promise<HealthIndicatorResult> {
     const check = this.health.check('migrations');
     if (!this.migrationsApplied) {
-      const rows = await this.withinTimeout(
-        this.dataSource.query(`SELECT name FROM ${this.dataSource.options.migrationsTableName ?? 'migrations'}`) as Promise<{ name: string }[]>,
-      );
+      const rows = await this.withinTimeout(this.appliedMigrations());
       if (rows) {
         const applied = new Set(rows.map((row) => row.name));
         this.migrationsApplied = this.dataSource.migrations.every((migration) => applied.has(migration.name ?? migration.constructor.name));
       }
     }
     return this.migrationsApplied ? check.up() : check.down();
+  }
+
+  /** Names of the applied migrations; none while the migrations table does not exist yet. */
+  private async appliedMigrations(): Promise<{ name: string }[]> {
+    const table = this.dataSource.options.migrationsTableName ?? 'migrations';
+    const [{ present }] = await this.dataSource.query('SELECT to_regclass($1) IS NOT NULL AS present', [table]);
+    return present ? this.dataSource.query(`SELECT name FROM "${table}"`) : [];
   }
 
   /** The replica is not shutting down. */
