@@ -39,6 +39,8 @@ export class RedisRateLimitStore implements RateLimitStore {
       connectTimeout: Math.max(1000, timeoutMs),
       retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
       lazyConnect: true,
+      // After a refused connection ioredis still waits this long before letting go of the dead stream.
+      disconnectTimeout: 200,
     });
     this.client.defineCommand('gatewayRateLimitHit', { lua: HIT_SCRIPT });
     this.client.on('error', (error: Error) => this.logger.debug(`redis: ${error.message}`));
