@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { INestApplication } from '@nestjs/common';
-import type { Server } from 'node:http';
+import type { Server, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ShutdownCoordinator } from './shutdown-coordinator';
 
@@ -27,6 +28,7 @@ const SWEEP_INTERVAL_MS = 200;
  */
 export function installGracefulShutdown(app: INestApplication, options: GracefulShutdownOptions): void {
   const logger = new Logger('Shutdown');
+  const connections = trackConnections(app.getHttpServer() as Server);
   let started = false;
   const onSignal = (signal: NodeJS.Signals) => {
     if (started) {
@@ -39,7 +41,7 @@ export function installGracefulShutdown(app: INestApplication, options: Graceful
       options.exit(1);
     }, options.graceMs);
     hardStop.unref();
-    shutDown(app, signal, options, logger).then(
+    shutDown(app, signal, options, logger, connections).then(
       () => {
         clearTimeout(hardStop);
         options.exit(0);
@@ -54,11 +56,22 @@ export function installGracefulShutdown(app: INestApplication, options: Graceful
   for (const signal of options.signals ?? (['SIGTERM', 'SIGINT'] as NodeJS.Signals[])) process.on(signal, onSignal);
 }
 
-async function shutDown(app: INestApplication, signal: NodeJS.Signals, options: GracefulShutdownOptions, logger: Logger): Promise<void> {
+async function shutDown(
+  app: INestApplication,
+  signal: NodeJS.Signals,
+  options: GracefulShutdownOptions,
+  logger: Logger,
+  connections: ReadonlySet<Socket>,
+): Promise<void> {
   const startedAt = Date.now();
   const deadline = startedAt + options.graceMs;
   const delayMs = signal === 'SIGINT' ? 0 : options.delayMs;
   app.get(ShutdownCoordinator).beginDrain(deadline);
+  // Requests that arrived before the signal answer with `Connection: close` too (later ones get it from app.setup.ts).
+  for (const socket of connections) {
+    const response = (socket as Socket & { _httpMessage?: ServerResponse })._httpMessage;
+    if (response && !response.headersSent) response.setHeader('Connection', 'close');
+  }
   logger.log(`${signal}: readiness is now false; serving for ${delayMs} ms more, then draining`);
   await sleep(delayMs);
 
@@ -71,6 +84,16 @@ async function shutDown(app: INestApplication, signal: NodeJS.Signals, options: 
   logger.log('HTTP server drained; running shutdown tasks and closing the database pool');
   await app.close();
   logger.log(`shutdown complete in ${Date.now() - startedAt} ms`);
+}
+
+/** The server's open connections, tracked per connection (not per request: nothing is added to the hot path). */
+function trackConnections(server: Server): ReadonlySet<Socket> {
+  const sockets = new Set<Socket>();
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  return sockets;
 }
 
 /**
