@@ -165,8 +165,14 @@ export class EnvironmentVariables {
   TRUST_PROXY = 'false';
 }
 
-const SECRET_VARIABLES = new Set(['DATABASE_URL', 'CURSOR_SECRET', 'REDIS_URL']);
+/** Variables that may hold a secret: never echoed in a validation message, kept in a Kubernetes Secret. */
+export const SECRET_VARIABLES: ReadonlySet<string> = new Set(['DATABASE_URL', 'CURSOR_SECRET', 'REDIS_URL']);
 const OPTIONAL_VARIABLES = ['HOST', 'DATABASE_URL', 'AUTH_JWKS_URL', 'AUTH_JWT_ISSUER', 'AUTH_JWT_AUDIENCE', 'CURSOR_SECRET', 'LOG_FORMAT', 'METRICS_PORT', 'REDIS_URL', 'CORS_ORIGINS'];
+
+/** The name of every variable the gateway reads. */
+export function environmentVariableNames(): string[] {
+  return [...new Set([...Object.keys(new EnvironmentVariables()), ...OPTIONAL_VARIABLES])];
+}
 
 export class ConfigValidationError extends Error {
   constructor(readonly problems: string[]) {
