@@ -36,7 +36,7 @@ export function configureApp(app: NestExpressApplication): OpenAPIObject {
     app.enableCors({
       origin: config.http.corsOrigins === '*' ? '*' : config.http.corsOrigins,
       methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
-      allowedHeaders: ['Authorization', 'Content-Type', REQUEST_ID_HEADER, 'Idempotency-Key'],
+      allowedHeaders: ['Authorization', 'Content-Type', REQUEST_ID_HEADER],
       exposedHeaders: [REQUEST_ID_HEADER, 'Retry-After', 'RateLimit', 'RateLimit-Policy'],
       maxAge: 600,
     });

@@ -6,25 +6,27 @@ import { GatewayMetrics } from './gateway-metrics';
 /** The label for requests that matched no route: the raw path would give unbounded cardinality. */
 export const UNMATCHED_ROUTE = 'unmatched';
 
-/** Observes every request's duration when its response finishes (or its connection closes first). */
+/** Observes every request's duration when its response closes (after it finished, or when the connection dropped first). */
 @Injectable()
 export class HttpMetricsMiddleware implements NestMiddleware {
+  /** One histogram child per method/route/status: prom-client then skips hashing the labels on every request. */
+  private readonly series = new Map<string, { observe(value: number): void }>();
+
   constructor(private readonly metrics: GatewayMetrics) {}
 
   use(request: Request, response: Response, next: NextFunction): void {
     const startedAt = process.hrtime.bigint();
-    let observed = false;
-    const observe = () => {
-      if (observed) return;
-      observed = true;
+    response.once('close', () => {
       const seconds = Number(process.hrtime.bigint() - startedAt) / 1e9;
-      this.metrics.httpRequestDuration.observe(
-        { method: request.method, route: routePattern(request) ?? UNMATCHED_ROUTE, status_code: String(response.statusCode) },
-        seconds,
-      );
-    };
-    response.once('finish', observe);
-    response.once('close', observe);
+      const route = routePattern(request) ?? UNMATCHED_ROUTE;
+      const key = `${request.method} ${response.statusCode} ${route}`;
+      let series = this.series.get(key);
+      if (!series) {
+        series = this.metrics.httpRequestDuration.labels({ method: request.method, route, status_code: String(response.statusCode) });
+        this.series.set(key, series);
+      }
+      series.observe(seconds);
+    });
     next();
   }
 }
