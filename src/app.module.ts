@@ -11,6 +11,7 @@ import { LifecycleModule } from './lifecycle/lifecycle.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { SessionsModule } from './sessions/sessions.module';
+import { WhatsAppSyncModule } from './whatsapp-sync/whatsapp-sync.module';
 
 @Module({})
 export class AppModule {
@@ -29,6 +30,7 @@ export class AppModule {
         HealthModule,
         SessionsModule,
         ChatsModule,
+        WhatsAppSyncModule,
         // The public API lives under /api/v1; operational endpoints (health, metrics) stay at the root.
         RouterModule.register([{ path: 'api/v1', children: [SessionsModule, ChatsModule] }]),
       ],

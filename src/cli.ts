@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { CliModule } from './cli/cli.module';
-import { runCommand, UsageError, USAGE } from './cli/commands';
+import { CommandFailedError, runCommand, UsageError, USAGE } from './cli/commands';
 import { AppConfig } from './config/app-config';
 import { ConfigValidationError } from './config/environment';
 import { startEmbeddedPostgres } from './database/embedded-postgres';
@@ -28,6 +28,7 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
     if (error instanceof UsageError) process.stderr.write(`${error.message}\n\n${USAGE}`);
+    else if (error instanceof CommandFailedError) process.stderr.write(`${error.message}\n`);
     else process.stderr.write(`${error instanceof ConfigValidationError ? error.message : String((error as Error)?.stack ?? error)}\n`);
     process.exit(error instanceof UsageError ? 2 : 1);
   },

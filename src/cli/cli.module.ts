@@ -4,11 +4,12 @@ import { AppConfig } from '../config/app-config';
 import { ConfigModule } from '../config/config.module';
 import { DatabaseModule } from '../database/database.module';
 import { SessionsModule } from '../sessions/sessions.module';
+import { SyncModule } from '../whatsapp-sync/sync/sync.module';
 
-/** The parts of the app an operator's command needs: configuration, database, keys, sessions. */
+/** The parts of the app an operator's command needs: configuration, database, keys, sessions, the sync store (no sockets). */
 @Module({})
 export class CliModule {
   static forRoot(config: AppConfig): DynamicModule {
-    return { module: CliModule, imports: [ConfigModule.forRoot(config), DatabaseModule, ApiKeysModule, SessionsModule] };
+    return { module: CliModule, imports: [ConfigModule.forRoot(config), DatabaseModule, ApiKeysModule, SessionsModule, SyncModule] };
   }
 }

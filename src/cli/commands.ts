@@ -2,9 +2,16 @@ import { INestApplicationContext } from '@nestjs/common';
 import { parseArgs } from 'node:util';
 import { ApiKeysService } from '../auth/api-keys/api-keys.service';
 import { Capability, CAPABILITIES, isCapability } from '../auth/capabilities';
+import { normalizeSessionId } from '../sessions/session-id';
 import { SessionsService } from '../sessions/sessions.service';
+import { ChatSyncService } from '../whatsapp-sync/sync/chat-sync.service';
+import { MalformedRecordingError } from '../whatsapp-sync/sync/sync-recording';
+import { SyncSessionNotFoundError } from '../whatsapp-sync/sync/sync-store.repository';
 
 export class UsageError extends Error {}
+
+/** The command ran and failed for a reason the operator can act on: its message is the whole report. */
+export class CommandFailedError extends Error {}
 
 export const USAGE = `Usage: npm run cli -- <command>
 
@@ -14,6 +21,10 @@ export const USAGE = `Usage: npm run cli -- <command>
       Revokes the key with this id; every replica stops accepting it within AUTH_API_KEY_CACHE_SECONDS.
   session create --org ORG --name NAME [--json]
       Registers a session (a WhatsApp number) for ORG and prints its id.
+  sync replay --session ID FILE
+      Feeds a JSONL recording of Baileys events (SYNC_RECORD_DIR) into the session's stored chats,
+      through the same code as live events. Checks the whole file first: a malformed line is
+      reported by number and nothing is applied.
 `;
 
 type Output = (line: string) => void;
@@ -24,6 +35,7 @@ export async function runCommand(app: INestApplicationContext, argv: string[], p
   if (group === 'api-key' && action === 'create') return createApiKey(app, rest, print);
   if (group === 'api-key' && action === 'revoke') return revokeApiKey(app, rest, print);
   if (group === 'session' && action === 'create') return createSession(app, rest, print);
+  if (group === 'sync' && action === 'replay') return replaySync(app, rest, print);
   throw new UsageError(`unknown command: ${[group, action].filter(Boolean).join(' ') || '(none)'}`);
 }
 
@@ -60,6 +72,25 @@ async function createSession(app: INestApplicationContext, args: string[], print
   const session = await app.get(SessionsService).create(orgId, name);
   print(values.json ? JSON.stringify({ id: session.id, orgId: session.orgId, name: session.name }) : `session ${session.id} (${session.name}) for org ${session.orgId}`);
   return 0;
+}
+
+async function replaySync(app: INestApplicationContext, args: string[], print: Output): Promise<number> {
+  const { values, positionals } = parse(args, { session: { type: 'string' } }, true);
+  if (typeof values.session !== 'string' || !values.session) throw new UsageError('--session is required');
+  if (positionals.length !== 1) throw new UsageError('sync replay takes exactly one recording file');
+  const sessionId = normalizeSessionId(values.session);
+  if (!sessionId) throw new CommandFailedError(`session ${values.session} not found`);
+  try {
+    const result = await app.get(ChatSyncService).replay(sessionId, positionals[0]);
+    const skipped = result.skipped > 0 ? ` (${result.skipped} of ${result.lines} events are not used by the sync and were skipped)` : '';
+    print(`applied ${result.applied} events from ${positionals[0]} to session ${sessionId}${skipped}`);
+    return 0;
+  } catch (error) {
+    if (error instanceof MalformedRecordingError) throw new CommandFailedError(`${error.message}; nothing was applied`);
+    if (error instanceof SyncSessionNotFoundError) throw new CommandFailedError(`session ${sessionId} not found`);
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new CommandFailedError(`cannot read ${positionals[0]}: no such file`);
+    throw error;
+  }
 }
 
 interface ParsedArgs {

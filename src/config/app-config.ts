@@ -51,6 +51,7 @@ export class AppConfig {
     /** Express `trust proxy` value. */
     trustProxy: boolean | number | string;
   };
+  readonly sync: { recordDir?: string; chunkSize: number; maxConcurrentSessions: number };
 
   constructor(env: EnvironmentVariables) {
     this.port = env.PORT;
@@ -83,6 +84,7 @@ export class AppConfig {
       apiKeyCacheSeconds: env.AUTH_API_KEY_CACHE_SECONDS,
     };
     this.cursorSecret = env.CURSOR_SECRET;
+    this.sync = { recordDir: env.SYNC_RECORD_DIR, chunkSize: env.SYNC_CHUNK_SIZE, maxConcurrentSessions: env.SYNC_MAX_CONCURRENT_SESSIONS };
     this.log = { level: env.LOG_LEVEL, pretty: env.LOG_FORMAT ? env.LOG_FORMAT === 'pretty' : Boolean(process.stdout.isTTY) };
     this.health = { databaseTimeoutMs: env.DATABASE_HEALTH_TIMEOUT_MS };
     this.shutdown = { delayMs: env.SHUTDOWN_DELAY_MS, graceMs: env.SHUTDOWN_GRACE_MS };

@@ -101,6 +101,16 @@ export class EnvironmentVariables {
   /** secret: signs pagination cursors; every replica must share it (generated and kept in the database when unset) */
   CURSOR_SECRET?: string;
 
+  @Transform(emptyToUndefined) @IsOptional() @IsString() @MinLength(1)
+  /** directory for JSONL recordings of each session's raw Baileys events; recording is off when unset */
+  SYNC_RECORD_DIR?: string;
+
+  @Transform(toInt) @IsInt() @Min(50) @Max(20_000)
+  SYNC_CHUNK_SIZE = 2000;
+
+  @Transform(toInt) @IsInt() @Min(1) @Max(64)
+  SYNC_MAX_CONCURRENT_SESSIONS = 4;
+
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
 
@@ -167,7 +177,7 @@ export class EnvironmentVariables {
 
 /** Variables that may hold a secret: never echoed in a validation message, kept in a Kubernetes Secret. */
 export const SECRET_VARIABLES: ReadonlySet<string> = new Set(['DATABASE_URL', 'CURSOR_SECRET', 'REDIS_URL']);
-const OPTIONAL_VARIABLES = ['HOST', 'DATABASE_URL', 'AUTH_JWKS_URL', 'AUTH_JWT_ISSUER', 'AUTH_JWT_AUDIENCE', 'CURSOR_SECRET', 'LOG_FORMAT', 'METRICS_PORT', 'REDIS_URL', 'CORS_ORIGINS'];
+const OPTIONAL_VARIABLES = ['HOST', 'DATABASE_URL', 'AUTH_JWKS_URL', 'AUTH_JWT_ISSUER', 'AUTH_JWT_AUDIENCE', 'CURSOR_SECRET', 'LOG_FORMAT', 'SYNC_RECORD_DIR', 'METRICS_PORT', 'REDIS_URL', 'CORS_ORIGINS'];
 
 /** The name of every variable the gateway reads. */
 export function environmentVariableNames(): string[] {

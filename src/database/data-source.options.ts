@@ -2,7 +2,6 @@ import type { PostgresConnectionOptions } from 'typeorm/driver/postgres/Postgres
 import { ApiKey } from '../auth/api-keys/api-key.entity';
 import { Chat } from '../chats/chat.entity';
 import { Session } from '../sessions/session.entity';
-import { DatabaseLogger } from './database-logger';
 import { MIGRATIONS } from './migrations';
 
 export interface DatabaseConnectionSettings {
@@ -24,8 +23,7 @@ export function dataSourceOptions(settings: DatabaseConnectionSettings): Postgre
     migrationsTableName: 'migrations',
     synchronize: false,
     migrationsRun: false,
-    logging: ['error', 'warn', 'migration'],
-    logger: new DatabaseLogger(),
+    logging: false,
     extra: {
       max: settings.poolMax ?? 10,
       connectionTimeoutMillis: settings.connectTimeoutMs ?? 5000,

@@ -37,8 +37,8 @@ export class GatewayMetrics {
   });
 
   /**
-   * WhatsApp sync events applied to the stored copy, by Baileys event name (e.g. `chats.upsert`).
-   * The sync module counts them: `metrics.syncEventsProcessed.inc({ event: 'chats.upsert' }, n)`.
+   * WhatsApp sync events applied to the stored copy, by Baileys event name (e.g. `chats.upsert`):
+   * one per event per applied batch, fed from SyncMetrics by SyncMetricsExporter.
    */
   readonly syncEventsProcessed = new Counter({
     name: 'gateway_sync_events_processed_total',

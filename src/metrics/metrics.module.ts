@@ -4,6 +4,7 @@ import { GatewayMetrics } from './gateway-metrics';
 import { HttpMetricsMiddleware } from './http-metrics.middleware';
 import { MetricsController } from './metrics.controller';
 import { MetricsServer } from './metrics-server';
+import { SyncMetricsExporter } from './sync-metrics.exporter';
 
 /**
  * Prometheus metrics: GatewayMetrics (injectable everywhere) and GET /metrics, on the API port or
@@ -20,7 +21,7 @@ export class MetricsModule implements NestModule {
     return {
       module: MetricsModule,
       controllers: served && config.metrics.port === undefined ? [MetricsController] : [],
-      providers: [GatewayMetrics, ...(served ? [MetricsServer] : [])],
+      providers: [GatewayMetrics, SyncMetricsExporter, ...(served ? [MetricsServer] : [])],
       exports: [GatewayMetrics],
     };
   }

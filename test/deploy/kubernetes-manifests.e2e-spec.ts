@@ -25,8 +25,11 @@ const MODELS: Record<string, new (data: any) => { validate(): void }> = {
   'v1/ServiceAccount': ServiceAccount,
 };
 
-/** Variables that have no place in a cluster: the embedded PostgreSQL is for laptops; HOST unset means every interface. */
-const NOT_FOR_KUBERNETES = new Set(['EMBEDDED_POSTGRES_DIR', 'EMBEDDED_POSTGRES_PORT', 'HOST']);
+/**
+ * Variables left out on purpose: the embedded PostgreSQL is for laptops; HOST unset means every
+ * interface; SYNC_RECORD_DIR (debug recordings) needs a writable volume the pods do not have.
+ */
+const NOT_FOR_KUBERNETES = new Set(['EMBEDDED_POSTGRES_DIR', 'EMBEDDED_POSTGRES_PORT', 'HOST', 'SYNC_RECORD_DIR']);
 
 type Manifest = Record<string, any>;
 

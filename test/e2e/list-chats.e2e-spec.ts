@@ -1,5 +1,8 @@
 import { MUTED_FOREVER } from '../../src/chats/chat-type';
 import { SessionsService } from '../../src/sessions/sessions.service';
+import { ERRORS_OF_EVERY_AUTHENTICATED_OPERATION, ERRORS_OF_EVERY_OPERATION } from '../../src/common/errors/api-error-responses.decorator';
+import { ERROR_STATUS } from '../../src/common/errors/error-code';
+import { openApiValidator } from '../support/openapi-validator';
 import { HttpResult, TestApp, Tenant } from '../support/test-app';
 
 const chatsPath = (sessionId: string, query = '') => `/api/v1/sessions/${sessionId}/chats${query}`;
@@ -281,5 +284,40 @@ describe('GET /api/v1/sessions/{session}/chats', () => {
       expect(response.status).toBe(404);
       expect(response.text).not.toContain('whatsapp.net');
     });
+  });
+  describe('credentials and capability', () => {
+    it.each([
+      ['no Authorization header', undefined],
+      ['an unknown API key', 'wgk_01J9ZX8K2QHV0M3T6R7P4N5W8C_not-the-secret'],
+      ['a malformed token', 'a.b.c'],
+    ])('%s is 401 unauthenticated with WWW-Authenticate: Bearer', async (_label, token) => {
+      const tenant = await tenantWithChats(1);
+      const response = await app.request(chatsPath(tenant.sessionId), { token });
+      expect(response.status).toBe(401);
+      expect(response.headers.get('www-authenticate')).toBe('Bearer');
+      expect(response.body).toEqual({ error: { code: 'unauthenticated', message: 'missing or invalid credentials', details: {} } });
+    });
+
+    it('a key without read is 403 forbidden, also for a session it does not own', async () => {
+      const writer = await app.createTenant(['send']);
+      const theirs = await tenantWithChats(1);
+      for (const sessionId of [writer.sessionId, theirs.sessionId]) {
+        const response = await app.request(chatsPath(sessionId), { token: writer.apiKey });
+        expect(response.status).toBe(403);
+        expect(response.body).toEqual({ error: { code: 'forbidden', message: expect.any(String), details: { capability: 'read' } } });
+      }
+    });
+  });
+
+  // TestApp.request checks every response above against openapi.json; this makes sure each
+  // response the document promises for List chats was actually produced and checked, so none is
+  // fiction. The errors every operation can give (500, 503) are exercised by errors.e2e-spec.ts
+  // and the database-outage tests, 429 (every authenticated operation) by rate-limit.e2e-spec.ts.
+  it('produced, and matched to openapi.json, every response the document lists for listChats', () => {
+    const validator = openApiValidator();
+    const everyOperation = [...ERRORS_OF_EVERY_OPERATION, ...ERRORS_OF_EVERY_AUTHENTICATED_OPERATION].map((code) => String(ERROR_STATUS[code]));
+    const own = validator.documentedStatuses('listChats').filter((status) => !everyOperation.includes(status));
+    expect(own).toEqual(['200', '400', '401', '403', '404']);
+    expect(own.filter((status) => validator.seen.has(`listChats ${status}`))).toEqual(own);
   });
 });

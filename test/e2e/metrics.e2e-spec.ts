@@ -1,5 +1,6 @@
 import { GatewayMetrics } from '../../src/metrics/gateway-metrics';
 import { MetricsServer } from '../../src/metrics/metrics-server';
+import { SyncMetrics } from '../../src/whatsapp-sync/sync/sync-metrics';
 import { TestApp } from '../support/test-app';
 
 /** The value of one sample line (`name{labels} value`) of a Prometheus text exposition, or undefined. */
@@ -50,7 +51,9 @@ describe('GET /metrics', () => {
   it('exposes database pool usage, default process metrics, and the session and sync metrics other modules feed', async () => {
     const metrics = app.app.get(GatewayMetrics);
     metrics.sessionsByStatus.set({ status: 'connected' }, 2);
-    metrics.syncEventsProcessed.inc({ event: 'chats.upsert' }, 5);
+    const sync = app.app.get(SyncMetrics);
+    sync.batchApplied('01J9ZX8K2QHV0M3T6R7P4N5W8C', ['chats.upsert', 'messages.upsert'], 3, 5);
+    sync.batchApplied('01J9ZX8K2QHV0M3T6R7P4N5W8C', ['chats.upsert'], 1, 2);
     const text = (await app.request('/metrics')).text;
     expect(sample(text, 'gateway_db_pool_max_connections')).toBe(10);
     expect(sample(text, 'gateway_db_pool_connections', { state: 'idle' })).toBeGreaterThanOrEqual(1);
@@ -60,7 +63,8 @@ describe('GET /metrics', () => {
     expect(sample(text, 'nodejs_heap_size_used_bytes')).toBeGreaterThan(0);
     expect(sample(text, 'gateway_whatsapp_sessions', { status: 'connected' })).toBe(2);
     expect(sample(text, 'gateway_whatsapp_sessions', { status: 'qr_required' })).toBe(0);
-    expect(sample(text, 'gateway_sync_events_processed_total', { event: 'chats.upsert' })).toBe(5);
+    expect(sample(text, 'gateway_sync_events_processed_total', { event: 'chats.upsert' })).toBe(2);
+    expect(sample(text, 'gateway_sync_events_processed_total', { event: 'messages.upsert' })).toBe(1);
   });
 });
 

@@ -23,10 +23,43 @@ describe('OpenAPI document', () => {
     expect(serialize(served)).toBe(readFileSync(COMMITTED, 'utf8'));
   });
 
-  it('serves Swagger UI at /docs', async () => {
+  it('serves Swagger UI at /docs, keeping the document order and the entered token across reloads', async () => {
     const response = await app.request('/docs');
     expect(response.status).toBe(200);
     expect(response.text).toContain('swagger-ui');
+    const init = await app.request('/docs/swagger-ui-init.js');
+    expect(init.text).toContain('"persistAuthorization": true');
+    expect(init.text).not.toMatch(/tagsSorter|operationsSorter/);
+  });
+
+  it('says what the gateway is, and serves it from the origin of the document', () => {
+    expect(served.info).toMatchObject({ title: 'WhatsApp Gateway', version: '1.0.0' });
+    for (const topic of ['stored copy', '**Authentication.**', '**Authorize**', '**Pagination.**', '**Errors.**']) {
+      expect(served.info.description).toContain(topic);
+    }
+    expect(served.servers).toEqual([{ url: '/', description: expect.any(String) }]);
+  });
+
+  it('declares the tags in use in reference order (Chats first), each with a description', () => {
+    const names = served.tags.map((tag: { name: string }) => tag.name);
+    expect(names[0]).toBe('Chats');
+    const order = ['Chats', 'Sessions', 'API keys', 'Health'].filter((name) => names.includes(name));
+    expect(names.filter((name: string) => order.includes(name))).toEqual(order);
+    for (const tag of served.tags) expect(tag.description).toEqual(expect.any(String));
+  });
+
+  it('has an example for every response of every operation', () => {
+    const missing: string[] = [];
+    for (const [path, item] of Object.entries<any>(served.paths)) {
+      for (const [method, operation] of Object.entries<any>(item)) {
+        for (const [status, response] of Object.entries<any>(operation.responses ?? {})) {
+          for (const [mediaType, content] of Object.entries<any>(response.content ?? {})) {
+            if (content.example === undefined && content.examples === undefined) missing.push(`${method} ${path} ${status} ${mediaType}`);
+          }
+        }
+      }
+    }
+    expect(missing).toEqual([]);
   });
 
   describe('List chats, as the reference page publishes it', () => {

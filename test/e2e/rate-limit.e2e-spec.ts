@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { openApiValidator } from '../support/openapi-validator';
 import { TestApp, Tenant } from '../support/test-app';
 import { freePort } from '../support/throwaway-postgres';
 
@@ -37,6 +38,8 @@ describe('rate limiting', () => {
       expect(retryAfter).toBeLessThanOrEqual(60);
       expect(refused.body.error.details.retryAfterSeconds).toBe(retryAfter);
       expect(refused.headers.get('ratelimit')).toMatch(/^"caller";r=0;t=\d+/);
+      // TestApp.request checked it against openapi.json: 429 is documented, with these headers.
+      expect(openApiValidator().seen.has('listChats 429')).toBe(true);
     });
 
     it('counts every key of an org against the org limit', async () => {

@@ -9,6 +9,7 @@ import { ApiKeysService } from '../../src/auth/api-keys/api-keys.service';
 import type { Capability } from '../../src/auth/capabilities';
 import { AppConfig } from '../../src/config/app-config';
 import { SessionsService } from '../../src/sessions/sessions.service';
+import { openApiValidator } from './openapi-validator';
 
 export interface HttpResult<T = any> {
   status: number;
@@ -45,11 +46,18 @@ export class TestApp {
     await this.app.close();
   }
 
+  /**
+   * One HTTP request to the app. Every response to an operation of openapi.json is checked against
+   * the document (status, content type, body schema, required headers): a mismatch throws, so the
+   * document cannot drift from behaviour.
+   */
   async request<T = any>(path: string, options: { token?: string; method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<HttpResult<T>> {
     const headers: Record<string, string> = { ...options.headers };
     if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
-    const response = await fetch(`${this.baseUrl}${path}`, { method: options.method ?? 'GET', headers, body: options.body });
+    const method = options.method ?? 'GET';
+    const response = await fetch(`${this.baseUrl}${path}`, { method, headers, body: options.body });
     const text = await response.text();
+    openApiValidator().validate({ method, path, status: response.status, headers: response.headers, text });
     let body: unknown = undefined;
     try {
       body = text ? JSON.parse(text) : undefined;
@@ -67,7 +75,11 @@ export class TestApp {
     return { orgId, sessionId: session.id, apiKey: key.key, apiKeyId: key.id };
   }
 
-  /** Stores chats for a session in one statement, as the sync will. Returns their ids in insertion order. */
+  /**
+   * Stores chats for a session in one statement, bypassing the sync (the unread count is also the
+   * base the sync derives it from). Returns their ids in insertion order. To write chats the way
+   * WhatsApp data arrives, use ChatSyncService.applyHistoryBatch.
+   */
   async insertChats(sessionId: string, chats: ChatSeed[]): Promise<number[]> {
     if (chats.length === 0) return [];
     const rows = chats.map((chat, index) => ({
@@ -83,8 +95,8 @@ export class TestApp {
       marked_unread: chat.markedUnread ?? false,
     }));
     const result: { id: string }[] = await this.dataSource.query(
-      `INSERT INTO chats (session_id, jid, type, name, pinned_at, archived, muted_until, last_message_at, unread_count, marked_unread)
-       SELECT $1, r.jid, r.type, r.name, r.pinned_at, r.archived, r.muted_until, r.last_message_at, r.unread_count, r.marked_unread
+      `INSERT INTO chats (session_id, jid, type, name, pinned_at, archived, muted_until, last_message_at, unread_count, unread_base, marked_unread)
+       SELECT $1, r.jid, r.type, r.name, r.pinned_at, r.archived, r.muted_until, r.last_message_at, r.unread_count, r.unread_count, r.marked_unread
        FROM jsonb_to_recordset($2::jsonb) AS r(jid text, type text, name text, pinned_at bigint, archived boolean,
          muted_until bigint, last_message_at bigint, unread_count int, marked_unread boolean, ord int)
        ORDER BY ord

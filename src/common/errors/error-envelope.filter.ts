@@ -25,12 +25,6 @@ export class ErrorEnvelopeFilter implements ExceptionFilter {
   private toAppError(exception: unknown, request: Request): AppError {
     if (exception instanceof AppError) return exception;
     if (exception instanceof HttpException) return fromHttpException(exception);
-    const bodyParserStatus = bodyParserErrorStatus(exception);
-    if (bodyParserStatus) {
-      return bodyParserStatus === 413
-        ? new AppError('payload_too_large', 'request body is too large')
-        : AppError.invalidArgument('request body is not valid JSON', { parameter: 'body' });
-    }
     if (isDatabaseUnavailable(exception)) {
       this.logger.warn({ requestId: request.id, err: exception }, 'database unavailable');
       return new AppError('unavailable', 'the service is temporarily unavailable, retry later', {}, { 'Retry-After': '1' });
@@ -44,17 +38,6 @@ function fromHttpException(exception: HttpException): AppError {
   const status = exception.getStatus();
   const code = errorCodeForStatus(status);
   if (status === 404) return new AppError('not_found', 'route not found');
-  const cause = exception.cause ?? exception.getResponse();
-  if (bodyParserErrorStatus(cause) || /JSON/.test(exception.message)) {
-    return AppError.invalidArgument('request body is not valid JSON', { parameter: 'body' });
-  }
   if (code === 'unauthenticated') return AppError.unauthenticated();
   return new AppError(code, code === 'internal' ? 'internal error' : exception.message);
-}
-
-/** body-parser marks its own errors with `type` and an HTTP status. */
-function bodyParserErrorStatus(error: unknown): number | undefined {
-  if (typeof error !== 'object' || error === null) return undefined;
-  const { type, status } = error as { type?: unknown; status?: unknown };
-  return typeof type === 'string' && typeof status === 'number' && status >= 400 && status < 500 ? status : undefined;
 }

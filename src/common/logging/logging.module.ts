@@ -2,7 +2,7 @@ import { Module, RequestMethod } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import { AppConfig } from '../../config/app-config';
 import { assignRequestId } from '../http/request-id';
-import { prettyTransport, requestLogLevel, requestLogProps, serializeRequest, serializeResponse } from './request-log';
+import { prettyTransport, requestLogLevel, requestLogProps, serializeError, serializeRequest, serializeResponse } from './request-log';
 
 /**
  * Structured JSON logs through pino: one line per request with method, path, route pattern,
@@ -22,7 +22,7 @@ import { prettyTransport, requestLogLevel, requestLogProps, serializeRequest, se
             paths: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-api-key"]', 'res.headers["set-cookie"]', 'headers.authorization'],
             censor: '[redacted]',
           },
-          serializers: { req: serializeRequest, res: serializeResponse },
+          serializers: { req: serializeRequest, res: serializeResponse, err: serializeError },
           customAttributeKeys: { responseTime: 'durationMs' },
           customProps: requestLogProps,
           customLogLevel: requestLogLevel,

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { prettyTransport, requestLogLevel, requestLogProps, serializeRequest } from './request-log';
+import { prettyTransport, requestLogLevel, requestLogProps, serializeError, serializeRequest } from './request-log';
 
 const req = (url: string, extra: Record<string, unknown> = {}) => ({ url, ...extra }) as unknown as IncomingMessage;
 const res = (statusCode: number, headersSent = true) => ({ statusCode, headersSent }) as unknown as ServerResponse;
@@ -17,6 +17,12 @@ describe('request log', () => {
     expect(requestLogProps(request, res(200, false))).toEqual({});
     expect(requestLogProps(request, res(200))).toEqual({ route: '/api/v1/sessions/:session/chats', orgId: 'o1', keyId: 'K1' });
     expect(requestLogProps(req('/x', { route: { path: '/{*path}' } }), res(404))).toEqual({});
+  });
+
+  it('drops the SQL parameters of a failed query from a logged error', () => {
+    const logged = serializeError({ type: 'QueryFailedError', message: 'duplicate key', query: 'INSERT ...', parameters: ['s3cret'] });
+    expect(logged).toEqual({ type: 'QueryFailedError', message: 'duplicate key', query: 'INSERT ...' });
+    expect(serializeError({ type: 'Error', message: 'x' })).toEqual({ type: 'Error', message: 'x' });
   });
 
   it('keeps successful probes and scrapes quiet, and logs client and server errors', () => {

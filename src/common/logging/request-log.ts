@@ -25,6 +25,16 @@ export function serializeResponse(response: SerializedResponse): Record<string, 
 }
 
 /**
+ * A logged error without the SQL parameters TypeORM attaches to a QueryFailedError: they can hold
+ * secrets (a generated cursor secret, key hashes) and personal data. Receives pino's serialized error.
+ */
+export function serializeError(error: Record<string, unknown>): Record<string, unknown> {
+  if (!error || typeof error !== 'object' || !('parameters' in error)) return error;
+  const { parameters: _parameters, ...rest } = error;
+  return rest;
+}
+
+/**
  * Called by pino-http when the request starts and again when it ends: at the end, the route
  * pattern and the caller (org, API key id or login subject) are known and added to the line.
  */

@@ -1,0 +1,55 @@
+import type { ChatType } from '../../chats/chat-type';
+
+/**
+ * A JID as the stored copy keys it: `user@server` without device or agent, `c.us` as
+ * `s.whatsapp.net`, hosted accounts folded onto their plain server (as Baileys' own
+ * `jidNormalizedUser`/`cleanMessage` do). Null when it is not a JID.
+ */
+export function normalizeJid(raw: unknown): string | null {
+  if (typeof raw !== 'string') return null;
+  const at = raw.indexOf('@');
+  if (at <= 0) return null;
+  let server = raw.slice(at + 1).toLowerCase();
+  const user = raw.slice(0, at).split(':')[0].split('_')[0];
+  if (!user || !server) return null;
+  if (server === 'c.us' || server === 'hosted') server = 's.whatsapp.net';
+  else if (server === 'hosted.lid') server = 'lid';
+  return `${user}@${server}`;
+}
+
+export const STATUS_BROADCAST = 'status@broadcast';
+
+export const isLidJid = (jid: string): boolean => jid.endsWith('@lid');
+export const isPnJid = (jid: string): boolean => jid.endsWith('@s.whatsapp.net');
+
+/**
+ * The chat type a (normalized) JID stands for, or null when it is not a chat: status broadcasts
+ * (WhatsApp's stories), calls and servers the gateway does not know.
+ */
+export function chatTypeOf(jid: string): ChatType | null {
+  const server = jid.slice(jid.indexOf('@') + 1);
+  switch (server) {
+    case 's.whatsapp.net':
+    case 'lid':
+    case 'bot':
+      return 'dm';
+    case 'g.us':
+      return 'group';
+    case 'broadcast':
+      return jid === STATUS_BROADCAST ? null : 'broadcast';
+    case 'newsletter':
+      return 'newsletter';
+    default:
+      return null;
+  }
+}
+
+/** A LID <-> phone-number pair when `a` and `b` are one of each, in either order. */
+export function lidPnPair(a: unknown, b: unknown): { lid: string; pn: string } | null {
+  const x = normalizeJid(a);
+  const y = normalizeJid(b);
+  if (!x || !y) return null;
+  if (isLidJid(x) && isPnJid(y)) return { lid: x, pn: y };
+  if (isPnJid(x) && isLidJid(y)) return { lid: y, pn: x };
+  return null;
+}
