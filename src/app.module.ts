@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { RouterModule } from '@nestjs/core';
+import { ApiKeysModule } from './auth/api-keys/api-keys.module';
 import { AuthModule } from './auth/auth.module';
 import { ChatsModule } from './chats/chats.module';
 import { CommonModule } from './common/common.module';
@@ -32,7 +33,7 @@ export class AppModule {
         ChatsModule,
         WhatsAppSyncModule,
         // The public API lives under /api/v1; operational endpoints (health, metrics) stay at the root.
-        RouterModule.register([{ path: 'api/v1', children: [SessionsModule, ChatsModule] }]),
+        RouterModule.register([{ path: 'api/v1', children: [SessionsModule, ChatsModule, ApiKeysModule] }]),
       ],
     };
   }

@@ -1,15 +1,19 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ApiKeysModule } from '../auth/api-keys/api-keys.module';
+import { PaginationModule } from '../common/pagination/pagination.module';
 import { AppConfig } from '../config/app-config';
 import { ConfigModule } from '../config/config.module';
 import { DatabaseModule } from '../database/database.module';
 import { SessionsModule } from '../sessions/sessions.module';
 import { SyncModule } from '../whatsapp-sync/sync/sync.module';
 
-/** The parts of the app an operator's command needs: configuration, database, keys, sessions, the sync store (no sockets). */
+/** The parts of the app an operator's command needs: configuration, database, cursors (the services list with them), keys, sessions, the sync store (no sockets). */
 @Module({})
 export class CliModule {
   static forRoot(config: AppConfig): DynamicModule {
-    return { module: CliModule, imports: [ConfigModule.forRoot(config), DatabaseModule, ApiKeysModule, SessionsModule, SyncModule] };
+    return {
+      module: CliModule,
+      imports: [ConfigModule.forRoot(config), DatabaseModule, PaginationModule, ApiKeysModule, SessionsModule, SyncModule],
+    };
   }
 }

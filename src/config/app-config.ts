@@ -1,3 +1,5 @@
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
 import { Capability, parseRoleCapabilities } from '../auth/capabilities';
 import { ConfigValidationError, EnvironmentVariables, validateEnvironment } from './environment';
 
@@ -32,6 +34,21 @@ export class AppConfig {
     apiKeyCacheSeconds: number;
   };
   readonly cursorSecret?: string;
+  /** 32 bytes; undefined means "generate one and keep it in the database" (development only). */
+  readonly credentialsEncryptionKey?: Buffer;
+  readonly sessions: {
+    replicaId: string;
+    /** How many sessions this replica holds at most; 0 = serve the API but hold no connection. */
+    capacity: number;
+    leaseTtlMs: number;
+    leaseRenewIntervalMs: number;
+    takeoverJitterMs: number;
+    commandPollMs: number;
+    commandTimeoutMs: number;
+    reconnectBaseDelayMs: number;
+    reconnectMaxDelayMs: number;
+  };
+  readonly whatsapp: { webSocketUrl?: string; connectTimeoutMs: number; logLevel: string };
   readonly log: { level: string; pretty: boolean };
   readonly health: { databaseTimeoutMs: number };
   readonly shutdown: { delayMs: number; graceMs: number };
@@ -84,6 +101,19 @@ export class AppConfig {
       apiKeyCacheSeconds: env.AUTH_API_KEY_CACHE_SECONDS,
     };
     this.cursorSecret = env.CURSOR_SECRET;
+    this.credentialsEncryptionKey = env.CREDENTIALS_ENCRYPTION_KEY ? parseKey(env.CREDENTIALS_ENCRYPTION_KEY) : undefined;
+    this.sessions = {
+      replicaId: env.REPLICA_ID ?? `${hostname().slice(0, 80)}-${randomBytes(3).toString('hex')}`,
+      capacity: env.SESSION_CAPACITY,
+      leaseTtlMs: env.SESSION_LEASE_TTL_MS,
+      leaseRenewIntervalMs: env.SESSION_LEASE_RENEW_INTERVAL_MS,
+      takeoverJitterMs: env.SESSION_TAKEOVER_JITTER_MS,
+      commandPollMs: env.SESSION_COMMAND_POLL_MS,
+      commandTimeoutMs: env.SESSION_COMMAND_TIMEOUT_MS,
+      reconnectBaseDelayMs: env.RECONNECT_BASE_DELAY_MS,
+      reconnectMaxDelayMs: env.RECONNECT_MAX_DELAY_MS,
+    };
+    this.whatsapp = { webSocketUrl: env.WHATSAPP_WS_URL, connectTimeoutMs: env.WHATSAPP_CONNECT_TIMEOUT_MS, logLevel: env.WHATSAPP_LOG_LEVEL };
     this.sync = { recordDir: env.SYNC_RECORD_DIR, chunkSize: env.SYNC_CHUNK_SIZE, maxConcurrentSessions: env.SYNC_MAX_CONCURRENT_SESSIONS };
     this.log = { level: env.LOG_LEVEL, pretty: env.LOG_FORMAT ? env.LOG_FORMAT === 'pretty' : Boolean(process.stdout.isTTY) };
     this.health = { databaseTimeoutMs: env.DATABASE_HEALTH_TIMEOUT_MS };
@@ -117,6 +147,13 @@ function trustProxyFrom(spec: string): boolean | number | string {
   if (spec === 'false') return false;
   if (/^\d+$/.test(spec)) return Number(spec);
   return spec.split(',').map((part) => part.trim()).join(',');
+}
+
+/** 64 hex digits or base64 (standard or url-safe) of 32 bytes; the environment check already vetted the shape. */
+function parseKey(value: string): Buffer {
+  const key = /^[0-9a-fA-F]{64}$/.test(value) ? Buffer.from(value, 'hex') : Buffer.from(value.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
+  if (key.length !== 32) throw new ConfigValidationError(['CREDENTIALS_ENCRYPTION_KEY must decode to exactly 32 bytes']);
+  return key;
 }
 
 function roleCapabilitiesFrom(spec: string): ReadonlyMap<string, readonly Capability[]> {

@@ -101,6 +101,50 @@ export class EnvironmentVariables {
   /** secret: signs pagination cursors; every replica must share it (generated and kept in the database when unset) */
   CURSOR_SECRET?: string;
 
+  @Transform(emptyToUndefined) @IsOptional() @Matches(/^([0-9a-fA-F]{64}|[A-Za-z0-9+/_-]{43}=?)$/, {
+    message: 'CREDENTIALS_ENCRYPTION_KEY must be 32 bytes as 64 hex digits or base64 (e.g. `openssl rand -base64 32`)',
+  })
+  /** secret: encrypts WhatsApp credentials at rest (AES-256-GCM); generated and kept in the database when unset (development only) */
+  CREDENTIALS_ENCRYPTION_KEY?: string;
+
+  @Transform(emptyToUndefined) @IsOptional() @IsString() @Matches(/^[A-Za-z0-9._:-]{1,100}$/, { message: 'REPLICA_ID must be 1-100 characters of A-Z a-z 0-9 . _ : -' })
+  /** this process's name in the lease table; default: host name plus a random suffix */
+  REPLICA_ID?: string;
+
+  @Transform(toInt) @IsInt() @Min(0) @Max(100_000)
+  SESSION_CAPACITY = 500;
+
+  @Transform(toInt) @IsInt() @Min(200) @Max(600_000)
+  SESSION_LEASE_TTL_MS = 20_000;
+
+  @Transform(toInt) @IsInt() @Min(50) @Max(300_000)
+  SESSION_LEASE_RENEW_INTERVAL_MS = 5_000;
+
+  @Transform(toInt) @IsInt() @Min(0) @Max(300_000)
+  SESSION_TAKEOVER_JITTER_MS = 5_000;
+
+  @Transform(toInt) @IsInt() @Min(20) @Max(60_000)
+  SESSION_COMMAND_POLL_MS = 500;
+
+  @Transform(toInt) @IsInt() @Min(100) @Max(300_000)
+  SESSION_COMMAND_TIMEOUT_MS = 15_000;
+
+  @Transform(toInt) @IsInt() @Min(10) @Max(600_000)
+  RECONNECT_BASE_DELAY_MS = 1_000;
+
+  @Transform(toInt) @IsInt() @Min(10) @Max(3_600_000)
+  RECONNECT_MAX_DELAY_MS = 60_000;
+
+  @Transform(emptyToUndefined) @IsOptional() @IsUrl({ require_tld: false, protocols: ['ws', 'wss'], require_protocol: true }, { message: 'WHATSAPP_WS_URL must be a ws:// or wss:// URL' })
+  /** where Baileys connects; default: WhatsApp Web's own endpoint */
+  WHATSAPP_WS_URL?: string;
+
+  @Transform(toInt) @IsInt() @Min(100) @Max(300_000)
+  WHATSAPP_CONNECT_TIMEOUT_MS = 20_000;
+
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  WHATSAPP_LOG_LEVEL = 'warn';
+
   @Transform(emptyToUndefined) @IsOptional() @IsString() @MinLength(1)
   /** directory for JSONL recordings of each session's raw Baileys events; recording is off when unset */
   SYNC_RECORD_DIR?: string;
@@ -176,8 +220,23 @@ export class EnvironmentVariables {
 }
 
 /** Variables that may hold a secret: never echoed in a validation message, kept in a Kubernetes Secret. */
-export const SECRET_VARIABLES: ReadonlySet<string> = new Set(['DATABASE_URL', 'CURSOR_SECRET', 'REDIS_URL']);
-const OPTIONAL_VARIABLES = ['HOST', 'DATABASE_URL', 'AUTH_JWKS_URL', 'AUTH_JWT_ISSUER', 'AUTH_JWT_AUDIENCE', 'CURSOR_SECRET', 'LOG_FORMAT', 'SYNC_RECORD_DIR', 'METRICS_PORT', 'REDIS_URL', 'CORS_ORIGINS'];
+export const SECRET_VARIABLES: ReadonlySet<string> = new Set(['DATABASE_URL', 'CURSOR_SECRET', 'CREDENTIALS_ENCRYPTION_KEY', 'REDIS_URL']);
+const OPTIONAL_VARIABLES = [
+  'HOST',
+  'DATABASE_URL',
+  'AUTH_JWKS_URL',
+  'AUTH_JWT_ISSUER',
+  'AUTH_JWT_AUDIENCE',
+  'CURSOR_SECRET',
+  'LOG_FORMAT',
+  'SYNC_RECORD_DIR',
+  'CREDENTIALS_ENCRYPTION_KEY',
+  'REPLICA_ID',
+  'WHATSAPP_WS_URL',
+  'METRICS_PORT',
+  'REDIS_URL',
+  'CORS_ORIGINS',
+];
 
 /** The name of every variable the gateway reads. */
 export function environmentVariableNames(): string[] {
@@ -207,6 +266,10 @@ export function validateEnvironment(env: Record<string, string | undefined>): En
   if (parsed.AUTH_JWKS_URL && !parsed.AUTH_JWT_AUDIENCE) problems.push('AUTH_JWT_AUDIENCE is required when AUTH_JWKS_URL is set');
   if (parsed.METRICS_PORT && parsed.METRICS_PORT === parsed.PORT) problems.push('METRICS_PORT must differ from PORT (unset it to serve /metrics on PORT)');
   if (parsed.SHUTDOWN_DELAY_MS >= parsed.SHUTDOWN_GRACE_MS) problems.push('SHUTDOWN_DELAY_MS must be less than SHUTDOWN_GRACE_MS');
+  if (parsed.SESSION_LEASE_RENEW_INTERVAL_MS * 2 > parsed.SESSION_LEASE_TTL_MS) {
+    problems.push('SESSION_LEASE_RENEW_INTERVAL_MS must be at most half of SESSION_LEASE_TTL_MS, so a lease is renewed at least twice before it expires');
+  }
+  if (parsed.RECONNECT_BASE_DELAY_MS > parsed.RECONNECT_MAX_DELAY_MS) problems.push('RECONNECT_BASE_DELAY_MS must not exceed RECONNECT_MAX_DELAY_MS');
   if (problems.length > 0) throw new ConfigValidationError(problems);
   return parsed;
 }

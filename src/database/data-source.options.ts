@@ -9,6 +9,8 @@ export interface DatabaseConnectionSettings {
   poolMax?: number;
   connectTimeoutMs?: number;
   statementTimeoutMs?: number;
+  /** Shown in pg_stat_activity; the app adds its replica id. */
+  applicationName?: string;
 }
 
 export const ENTITIES = [Session, Chat, ApiKey];
@@ -31,7 +33,7 @@ export function dataSourceOptions(settings: DatabaseConnectionSettings): Postgre
       // Client side: a query on a connection that went silent (network partition) fails instead of hanging.
       query_timeout: (settings.statementTimeoutMs ?? 15_000) + 1000,
       keepAlive: true,
-      application_name: 'whatsapp-gateway',
+      application_name: (settings.applicationName ?? 'whatsapp-gateway').slice(0, 63),
     },
   };
 }

@@ -15,7 +15,7 @@ type StartupOptions = PostgresConnectionOptions & { migrateOnStart: boolean };
       useFactory: (config: AppConfig) => {
         if (!config.database.url) throw new Error('DATABASE_URL is not set and no embedded PostgreSQL was started');
         const options: StartupOptions = {
-          ...dataSourceOptions({ ...config.database, url: config.database.url }),
+          ...dataSourceOptions({ ...config.database, url: config.database.url, applicationName: `whatsapp-gateway/${config.sessions.replicaId}` }),
           migrateOnStart: config.database.migrateOnStart,
         };
         return { ...options, retryAttempts: 0 };

@@ -1,11 +1,16 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { SyncModule } from '../whatsapp-sync/sync/sync.module';
 import { Session } from './session.entity';
+import { SessionsController } from './sessions.controller';
+import { SessionsRepository } from './sessions.repository';
 import { SessionsService } from './sessions.service';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([Session])],
-  providers: [SessionsService],
+  // SyncModule: GET /sessions/{id} shows the sync status of the session's stored copy.
+  imports: [TypeOrmModule.forFeature([Session]), SyncModule],
+  controllers: [SessionsController],
+  providers: [SessionsService, SessionsRepository],
   exports: [SessionsService],
 })
 export class SessionsModule {}

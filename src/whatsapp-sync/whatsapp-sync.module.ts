@@ -1,9 +1,15 @@
 import { Module } from '@nestjs/common';
+import { SessionsModule } from '../sessions/sessions.module';
+import { CONNECTION_PROVIDERS } from './connection/connection.providers';
 import { SyncModule } from './sync/sync.module';
 
-/** The WhatsApp connection per session, and its events -> the stored copy (SYNC_EVENT_SINK). */
+/**
+ * The WhatsApp connection per session (connection/, auth-state/, leases/), and its events -> the
+ * stored copy (SYNC_EVENT_SINK, from SyncModule).
+ */
 @Module({
-  imports: [SyncModule],
+  imports: [SessionsModule, SyncModule],
+  providers: [...CONNECTION_PROVIDERS],
   exports: [SyncModule],
 })
 export class WhatsAppSyncModule {}

@@ -24,6 +24,228 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List sessions
+         * @description The organization's sessions in creation order. Page through them with `limit` and `cursor` exactly as with List chats: send `nextCursor` back as `cursor`; null means there is no further page.
+         *
+         *     Requires the `read` capability.
+         */
+        get: operations["listSessions"];
+        put?: never;
+        /**
+         * Create a session
+         * @description Registers a WhatsApp number for the organization and, unless `start` is false, starts connecting it: poll `GET /sessions/{id}` until the status is `qr_required`, then fetch the QR code or request a pairing code.
+         *
+         *     Requires the `manage` capability.
+         */
+        post: operations["createSession"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sessions/{session}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a session
+         * @description One session: its status, the linked phone and push name once linked, the replica holding it, timestamps, the last error, and how far the stored copy of its chats has synced (`sync`).
+         *
+         *     Requires the `read` capability.
+         */
+        get: operations["getSession"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a session
+         * @description Logs the session out, then removes it with everything the gateway stored for it (credentials, chats).
+         *
+         *     Requires the `manage` capability.
+         */
+        delete: operations["deleteSession"];
+        options?: never;
+        head?: never;
+        /**
+         * Rename a session or replace its metadata
+         * @description Give `name`, `metadata` or both.
+         *
+         *     Requires the `manage` capability.
+         */
+        patch: operations["updateSession"];
+        trace?: never;
+    };
+    "/api/v1/sessions/{session}/start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start (connect) a session
+         * @description Marks the session to be kept connected; a replica with room connects it. A linked session reconnects with its stored credentials; an unlinked one waits for a QR scan. Starting a running session changes nothing.
+         *
+         *     Requires the `manage` capability.
+         */
+        post: operations["startSession"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sessions/{session}/stop": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Stop (disconnect) a session
+         * @description Closes the connection and keeps the link: start it again later without a new QR scan.
+         *
+         *     Requires the `manage` capability.
+         */
+        post: operations["stopSession"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sessions/{session}/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Log a session out (unlink the phone)
+         * @description Logs out of WhatsApp (the device disappears from the phone's Linked devices) and wipes the stored credentials. The session stays, `logged_out`; start it to link a phone again. When the session is not connected at that moment only the credentials are wiped, and the phone keeps listing the device until it is removed there.
+         *
+         *     Requires the `manage` capability.
+         */
+        post: operations["logoutSession"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sessions/{session}/qr": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get the current QR code
+         * @description While the session is `qr_required`: the QR code to scan with WhatsApp on the phone (Linked devices > Link a device), as the raw payload and as a PNG. WhatsApp replaces the code every 20 seconds or so; fetch it again. Any other status is 409 `conflict`.
+         *
+         *     Requires the `manage` capability.
+         */
+        get: operations["getSessionQr"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sessions/{session}/pairing-code": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Link by phone number (pairing code)
+         * @description The alternative to scanning the QR code: while the session is `qr_required`, asks WhatsApp for an 8-character code for this phone number; type it on the phone (Linked devices > Link a device > Link with phone number instead). Any other status is 409 `conflict`.
+         *
+         *     Requires the `manage` capability.
+         */
+        post: operations["requestPairingCode"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/api-keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List API keys
+         * @description The organization's API keys in creation order, revoked ones included (see `revokedAt`); never their secrets. Paginated like List chats.
+         *
+         *     Requires the `admin` capability.
+         */
+        get: operations["listApiKeys"];
+        put?: never;
+        /**
+         * Create an API key
+         * @description Creates an API key for the caller's organization, for a script or service. The response carries the key itself **once**; the gateway keeps only a hash and can never show it again. A key can only be given capabilities the caller holds (else 403 `forbidden`).
+         *
+         *     Requires the `admin` capability.
+         */
+        post: operations["createApiKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/api-keys/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke an API key
+         * @description Revokes the key: every replica stops accepting it within AUTH_API_KEY_CACHE_SECONDS. A key of another organization, or one already revoked, is 404.
+         *
+         *     Requires the `admin` capability.
+         */
+        delete: operations["revokeApiKey"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -50,6 +272,325 @@ export interface components {
         };
         ErrorEnvelope: {
             error: components["schemas"]["ErrorBody"];
+        };
+        CreateSessionRequest: {
+            /**
+             * @description A name for people; leading and trailing spaces are dropped.
+             * @example Support line
+             */
+            name: string;
+            /**
+             * @description Free-form JSON object kept with the session (at most 16384 bytes). Defaults to {}.
+             * @example {
+             *       "crmAccountId": "acc_4711",
+             *       "team": "support"
+             *     }
+             */
+            metadata?: {
+                [key: string]: unknown;
+            };
+            /**
+             * @description Start connecting right away (default). With false the session is created `stopped`; start it later.
+             * @default true
+             * @example true
+             */
+            start: boolean;
+        };
+        SessionResponse: {
+            /**
+             * @description The session id (a ULID).
+             * @example 01J9ZX8K2QHV0M3T6R7P4N5W8C
+             */
+            id: string;
+            /** @example Support line */
+            name: string;
+            /**
+             * @description Free-form JSON object kept with the session.
+             * @example {
+             *       "crmAccountId": "acc_4711",
+             *       "team": "support"
+             *     }
+             */
+            metadata: {
+                [key: string]: unknown;
+            };
+            /**
+             * @description `stopped`: not meant to be connected. `connecting`: meant to be connected and not yet (waiting for a replica, opening the socket, or backing off after a failure: see lastError and nextReconnectAt). `qr_required`: waiting for a phone to link by QR or pairing code. `connected`: linked and online. `logged_out`: unlinked, credentials wiped; start it to link again. `failed`: WhatsApp refused the session for good; see lastError.
+             * @example connected
+             * @enum {string}
+             */
+            status: "stopped" | "connecting" | "qr_required" | "connected" | "logged_out" | "failed";
+            /**
+             * @description Whether the gateway keeps the session connected (start/stop set it).
+             * @example running
+             * @enum {string}
+             */
+            desiredState: "running" | "stopped";
+            /**
+             * @description The linked phone, once linked.
+             * @example 6281234567890@s.whatsapp.net
+             */
+            phoneJid: string | null;
+            /**
+             * @description The linked account's WhatsApp display (push) name, once known.
+             * @example Alice
+             */
+            pushName: string | null;
+            /**
+             * @description The gateway replica holding the connection right now; null when none does.
+             * @example gateway-7c9f5d-0a1b2c
+             */
+            heldBy: string | null;
+            /**
+             * @description What went wrong last, for people; null after a successful connection.
+             * @example null
+             */
+            lastError: string | null;
+            /** @description Why the last connection closed; null when it never closed. */
+            lastDisconnect?: {
+                /**
+                 * @description Baileys' name for why the connection closed.
+                 * @example connectionLost
+                 * @enum {string}
+                 */
+                reason: "connectionClosed" | "connectionLost" | "connectionReplaced" | "loggedOut" | "badSession" | "restartRequired" | "multideviceMismatch" | "forbidden" | "unavailableService" | "unknown";
+                /**
+                 * @description The status code WhatsApp or the socket gave, when there was one.
+                 * @example 408
+                 */
+                code: number | null;
+                /**
+                 * Format: date-time
+                 * @example 2025-06-29T12:00:00.000Z
+                 */
+                at: string;
+            } | null;
+            /**
+             * @description Failed connection attempts since the connection was last stable.
+             * @example 0
+             */
+            reconnectAttempts: number;
+            /**
+             * Format: date-time
+             * @description When the next attempt is due while backing off; null otherwise.
+             * @example null
+             */
+            nextReconnectAt: string | null;
+            /**
+             * Format: date-time
+             * @description When the current (or last) connection opened.
+             * @example 2025-06-29T12:00:00.000Z
+             */
+            connectedAt: string | null;
+            /**
+             * Format: date-time
+             * @example 2025-06-29T11:58:00.000Z
+             */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @example 2025-06-29T12:00:00.000Z
+             */
+            updatedAt: string;
+        };
+        SessionPageResponse: {
+            data: components["schemas"]["SessionResponse"][];
+            /**
+             * @description Send it back as `cursor` to fetch the next page; null when this page is the last one.
+             * @example null
+             */
+            nextCursor: string | null;
+        };
+        HistorySyncStatusResponse: {
+            /**
+             * @description `none` before the first history sync, `running` while chunks arrive, `complete` when WhatsApp said so (progress 100 or its completion signal), `paused` when chunks stopped arriving.
+             * @example running
+             * @enum {string}
+             */
+            status: "none" | "running" | "complete" | "paused";
+            /**
+             * @description The latest history sync type: initial_bootstrap, recent, full, push_name, on_demand, ...
+             * @example recent
+             */
+            syncType: string | null;
+            /**
+             * @description WhatsApp's progress of the history sync in percent, when it reports one.
+             * @example 42
+             */
+            progress: number | null;
+            /**
+             * @description History sync chunks stored so far.
+             * @example 7
+             */
+            chunks: number;
+            /**
+             * @description Chats received in history sync chunks so far.
+             * @example 1830
+             */
+            chats: number;
+            /**
+             * Format: date-time
+             * @description When the last chunk or status arrived.
+             * @example 2025-01-01T12:00:00.000Z
+             */
+            updatedAt: string | null;
+        };
+        SessionSyncStatusResponse: {
+            /**
+             * Format: date-time
+             * @description When the last batch of WhatsApp events was applied to the session's stored chats; null if never.
+             * @example 2025-01-01T12:00:05.000Z
+             */
+            lastSyncAt: string | null;
+            history: components["schemas"]["HistorySyncStatusResponse"];
+        };
+        SessionDetailResponse: {
+            /**
+             * @description The session id (a ULID).
+             * @example 01J9ZX8K2QHV0M3T6R7P4N5W8C
+             */
+            id: string;
+            /** @example Support line */
+            name: string;
+            /**
+             * @description Free-form JSON object kept with the session.
+             * @example {
+             *       "crmAccountId": "acc_4711",
+             *       "team": "support"
+             *     }
+             */
+            metadata: {
+                [key: string]: unknown;
+            };
+            /**
+             * @description `stopped`: not meant to be connected. `connecting`: meant to be connected and not yet (waiting for a replica, opening the socket, or backing off after a failure: see lastError and nextReconnectAt). `qr_required`: waiting for a phone to link by QR or pairing code. `connected`: linked and online. `logged_out`: unlinked, credentials wiped; start it to link again. `failed`: WhatsApp refused the session for good; see lastError.
+             * @example connected
+             * @enum {string}
+             */
+            status: "stopped" | "connecting" | "qr_required" | "connected" | "logged_out" | "failed";
+            /**
+             * @description Whether the gateway keeps the session connected (start/stop set it).
+             * @example running
+             * @enum {string}
+             */
+            desiredState: "running" | "stopped";
+            /**
+             * @description The linked phone, once linked.
+             * @example 6281234567890@s.whatsapp.net
+             */
+            phoneJid: string | null;
+            /**
+             * @description The linked account's WhatsApp display (push) name, once known.
+             * @example Alice
+             */
+            pushName: string | null;
+            /**
+             * @description The gateway replica holding the connection right now; null when none does.
+             * @example gateway-7c9f5d-0a1b2c
+             */
+            heldBy: string | null;
+            /**
+             * @description What went wrong last, for people; null after a successful connection.
+             * @example null
+             */
+            lastError: string | null;
+            /** @description Why the last connection closed; null when it never closed. */
+            lastDisconnect?: {
+                /**
+                 * @description Baileys' name for why the connection closed.
+                 * @example connectionLost
+                 * @enum {string}
+                 */
+                reason: "connectionClosed" | "connectionLost" | "connectionReplaced" | "loggedOut" | "badSession" | "restartRequired" | "multideviceMismatch" | "forbidden" | "unavailableService" | "unknown";
+                /**
+                 * @description The status code WhatsApp or the socket gave, when there was one.
+                 * @example 408
+                 */
+                code: number | null;
+                /**
+                 * Format: date-time
+                 * @example 2025-06-29T12:00:00.000Z
+                 */
+                at: string;
+            } | null;
+            /**
+             * @description Failed connection attempts since the connection was last stable.
+             * @example 0
+             */
+            reconnectAttempts: number;
+            /**
+             * Format: date-time
+             * @description When the next attempt is due while backing off; null otherwise.
+             * @example null
+             */
+            nextReconnectAt: string | null;
+            /**
+             * Format: date-time
+             * @description When the current (or last) connection opened.
+             * @example 2025-06-29T12:00:00.000Z
+             */
+            connectedAt: string | null;
+            /**
+             * Format: date-time
+             * @example 2025-06-29T11:58:00.000Z
+             */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @example 2025-06-29T12:00:00.000Z
+             */
+            updatedAt: string;
+            /** @description The sync of the session's stored copy: last applied events and the history sync's progress. */
+            sync: components["schemas"]["SessionSyncStatusResponse"];
+        };
+        UpdateSessionRequest: {
+            /**
+             * @description The new name.
+             * @example Sales line
+             */
+            name?: string;
+            /**
+             * @description Replaces the whole metadata object (at most 16384 bytes); send {} to clear it.
+             * @example {
+             *       "crmAccountId": "acc_4711",
+             *       "team": "support"
+             *     }
+             */
+            metadata?: {
+                [key: string]: unknown;
+            };
+        };
+        SessionQrResponse: {
+            /**
+             * @description The QR payload exactly as WhatsApp issued it; render it yourself or use `image`.
+             * @example 2@Qm9ndXNSZWY=,dGhpc2lzbm90YXJlYWxrZXk=,aWRlbnRpdHk=,YWR2c2VjcmV0
+             */
+            qr: string;
+            /**
+             * @description The same QR code as a PNG image in a data URL, ready for an <img src>.
+             * @example data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAA...
+             */
+            image: string;
+            /**
+             * Format: date-time
+             * @description When WhatsApp issued this code. WhatsApp replaces it about every 20 seconds (60 for the first); fetch it again.
+             * @example 2025-06-29T12:00:00.000Z
+             */
+            issuedAt: string;
+        };
+        PairingCodeRequest: {
+            /**
+             * @description The phone number to link, in E.164 digits: country code and number, no spaces (a leading + is accepted).
+             * @example 6281234567890
+             */
+            phoneNumber: string;
+        };
+        PairingCodeResponse: {
+            /**
+             * @description Type it on the phone: WhatsApp > Linked devices > Link a device > Link with phone number instead.
+             * @example ABCD1234
+             */
+            pairingCode: string;
         };
         ChatResponse: {
             /**
@@ -109,6 +650,100 @@ export interface components {
         };
         ChatPageResponse: {
             data: components["schemas"]["ChatResponse"][];
+            /**
+             * @description Send it back as `cursor` to fetch the next page; null when this page is the last one.
+             * @example null
+             */
+            nextCursor: string | null;
+        };
+        CreateApiKeyRequest: {
+            /**
+             * @description A name for people, to tell keys apart.
+             * @example crm-sync
+             */
+            name?: string;
+            /**
+             * @description What the key may do. Only capabilities the caller holds itself can be given.
+             * @example [
+             *       "read",
+             *       "send"
+             *     ]
+             */
+            capabilities: ("read" | "send" | "manage" | "admin")[];
+        };
+        CreatedApiKeyResponse: {
+            /**
+             * @description The key id (a ULID); also the middle part of the key itself.
+             * @example 01JA2B3C4D5E6F7G8H9J0KMNPQ
+             */
+            id: string;
+            /** @example crm-sync */
+            name: string | null;
+            /**
+             * @example [
+             *       "read",
+             *       "send"
+             *     ]
+             */
+            capabilities: ("read" | "send" | "manage" | "admin")[];
+            /**
+             * Format: date-time
+             * @example 2025-06-29T12:00:00.000Z
+             */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @description Last use, to the minute; null when never used.
+             * @example 2025-06-30T08:15:00.000Z
+             */
+            lastUsedAt: string | null;
+            /**
+             * Format: date-time
+             * @description When it was revoked; null while it works.
+             * @example null
+             */
+            revokedAt: string | null;
+            /**
+             * @description The key itself, to send as `Authorization: Bearer <key>`. Shown this once: the gateway keeps only a hash of it.
+             * @example wgk_01JA2B3C4D5E6F7G8H9J0KMNPQ_9uJxQ2m3Yb7cR1tV5wZ8aD4fG6hK0nP2sU4xW7yB1eE
+             */
+            key: string;
+        };
+        ApiKeyResponse: {
+            /**
+             * @description The key id (a ULID); also the middle part of the key itself.
+             * @example 01JA2B3C4D5E6F7G8H9J0KMNPQ
+             */
+            id: string;
+            /** @example crm-sync */
+            name: string | null;
+            /**
+             * @example [
+             *       "read",
+             *       "send"
+             *     ]
+             */
+            capabilities: ("read" | "send" | "manage" | "admin")[];
+            /**
+             * Format: date-time
+             * @example 2025-06-29T12:00:00.000Z
+             */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @description Last use, to the minute; null when never used.
+             * @example 2025-06-30T08:15:00.000Z
+             */
+            lastUsedAt: string | null;
+            /**
+             * Format: date-time
+             * @description When it was revoked; null while it works.
+             * @example null
+             */
+            revokedAt: string | null;
+        };
+        ApiKeyPageResponse: {
+            data: components["schemas"]["ApiKeyResponse"][];
             /**
              * @description Send it back as `cursor` to fetch the next page; null when this page is the last one.
              * @example null
@@ -193,6 +828,2340 @@ export interface operations {
                      */
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
+            };
+            /** @description `unauthenticated`: No valid login JWT or API key. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description The authentication scheme to use. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unauthenticated",
+                     *         "message": "missing or invalid credentials",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `forbidden`: The caller lacks the required capability. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "forbidden",
+                     *         "message": "the caller lacks the read capability",
+                     *         "details": {
+                     *           "capability": "read"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `not_found`: The session does not exist or is not owned by the caller's organization. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "not_found",
+                     *         "message": "session not found",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `rate_limited`: Too many requests from this caller (API key or login user) or its organization in the current window; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    /** @description What remains of each limit and seconds until it resets (IETF RateLimit header fields). */
+                    RateLimit: string;
+                    /** @description The limits: quota and window in seconds, per caller and per organization. */
+                    "RateLimit-Policy": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "rate_limited",
+                     *         "message": "rate limit exceeded",
+                     *         "details": {
+                     *           "policy": "caller",
+                     *           "limit": 1200,
+                     *           "retryAfterSeconds": 17
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `internal`: Unexpected failure. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "internal",
+                     *         "message": "internal error",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `unavailable`: A dependency (e.g. the database) is unavailable. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unavailable",
+                     *         "message": "the service is temporarily unavailable, retry later",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    listSessions: {
+        parameters: {
+            query?: {
+                /** @description Maximum number of sessions to return on one page. Clamped to the range 1–200; a missing or zero value defaults to 50. */
+                limit?: number;
+                /** @description Opaque pagination cursor. Pass the nextCursor value from the previous response to fetch the next page; treat it as a token and do not parse it. Omit it to get the first page. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of sessions. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "id": "01J9ZX8K2QHV0M3T6R7P4N5W8C",
+                     *           "name": "Support line",
+                     *           "metadata": {
+                     *             "crmAccountId": "acc_4711",
+                     *             "team": "support"
+                     *           },
+                     *           "status": "connected",
+                     *           "desiredState": "running",
+                     *           "phoneJid": "6281234567890@s.whatsapp.net",
+                     *           "pushName": "Alice",
+                     *           "heldBy": "gateway-7c9f5d-0a1b2c",
+                     *           "lastError": null,
+                     *           "lastDisconnect": {
+                     *             "reason": "restartRequired",
+                     *             "code": 515,
+                     *             "at": "2025-06-29T11:59:58.000Z"
+                     *           },
+                     *           "reconnectAttempts": 0,
+                     *           "nextReconnectAt": null,
+                     *           "connectedAt": "2025-06-29T12:00:00.000Z",
+                     *           "createdAt": "2025-06-29T11:58:00.000Z",
+                     *           "updatedAt": "2025-06-29T12:00:00.000Z"
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SessionPageResponse"];
+                };
+            };
+            /** @description `invalid_argument`: A parameter is malformed. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invalid_argument",
+                     *         "message": "limit must be an integer",
+                     *         "details": {
+                     *           "parameter": "limit"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `unauthenticated`: No valid login JWT or API key. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description The authentication scheme to use. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unauthenticated",
+                     *         "message": "missing or invalid credentials",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `forbidden`: The caller lacks the required capability. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "forbidden",
+                     *         "message": "the caller lacks the read capability",
+                     *         "details": {
+                     *           "capability": "read"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `rate_limited`: Too many requests from this caller (API key or login user) or its organization in the current window; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    /** @description What remains of each limit and seconds until it resets (IETF RateLimit header fields). */
+                    RateLimit: string;
+                    /** @description The limits: quota and window in seconds, per caller and per organization. */
+                    "RateLimit-Policy": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "rate_limited",
+                     *         "message": "rate limit exceeded",
+                     *         "details": {
+                     *           "policy": "caller",
+                     *           "limit": 1200,
+                     *           "retryAfterSeconds": 17
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `internal`: Unexpected failure. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "internal",
+                     *         "message": "internal error",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `unavailable`: A dependency (e.g. the database) is unavailable. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unavailable",
+                     *         "message": "the service is temporarily unavailable, retry later",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    createSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateSessionRequest"];
+            };
+        };
+        responses: {
+            /** @description The new session. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "01J9ZX8K2QHV0M3T6R7P4N5W8C",
+                     *       "name": "Support line",
+                     *       "metadata": {
+                     *         "crmAccountId": "acc_4711",
+                     *         "team": "support"
+                     *       },
+                     *       "status": "connecting",
+                     *       "desiredState": "running",
+                     *       "phoneJid": null,
+                     *       "pushName": null,
+                     *       "heldBy": "gateway-7c9f5d-0a1b2c",
+                     *       "lastError": null,
+                     *       "lastDisconnect": null,
+                     *       "reconnectAttempts": 0,
+                     *       "nextReconnectAt": null,
+                     *       "connectedAt": null,
+                     *       "createdAt": "2025-06-29T11:58:00.000Z",
+                     *       "updatedAt": "2025-06-29T12:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SessionResponse"];
+                };
+            };
+            /** @description `invalid_argument`: A parameter is malformed. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invalid_argument",
+                     *         "message": "limit must be an integer",
+                     *         "details": {
+                     *           "parameter": "limit"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `unauthenticated`: No valid login JWT or API key. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description The authentication scheme to use. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unauthenticated",
+                     *         "message": "missing or invalid credentials",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `forbidden`: The caller lacks the required capability. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "forbidden",
+                     *         "message": "the caller lacks the read capability",
+                     *         "details": {
+                     *           "capability": "read"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `rate_limited`: Too many requests from this caller (API key or login user) or its organization in the current window; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    /** @description What remains of each limit and seconds until it resets (IETF RateLimit header fields). */
+                    RateLimit: string;
+                    /** @description The limits: quota and window in seconds, per caller and per organization. */
+                    "RateLimit-Policy": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "rate_limited",
+                     *         "message": "rate limit exceeded",
+                     *         "details": {
+                     *           "policy": "caller",
+                     *           "limit": 1200,
+                     *           "retryAfterSeconds": 17
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `internal`: Unexpected failure. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "internal",
+                     *         "message": "internal error",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `unavailable`: A dependency (e.g. the database) is unavailable. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unavailable",
+                     *         "message": "the service is temporarily unavailable, retry later",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    getSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The session id. The session must be owned by the caller's organization or the request fails with not_found. */
+                session: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The session. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "01J9ZX8K2QHV0M3T6R7P4N5W8C",
+                     *       "name": "Support line",
+                     *       "metadata": {
+                     *         "crmAccountId": "acc_4711",
+                     *         "team": "support"
+                     *       },
+                     *       "status": "connected",
+                     *       "desiredState": "running",
+                     *       "phoneJid": "6281234567890@s.whatsapp.net",
+                     *       "pushName": "Alice",
+                     *       "heldBy": "gateway-7c9f5d-0a1b2c",
+                     *       "lastError": null,
+                     *       "lastDisconnect": {
+                     *         "reason": "restartRequired",
+                     *         "code": 515,
+                     *         "at": "2025-06-29T11:59:58.000Z"
+                     *       },
+                     *       "reconnectAttempts": 0,
+                     *       "nextReconnectAt": null,
+                     *       "connectedAt": "2025-06-29T12:00:00.000Z",
+                     *       "createdAt": "2025-06-29T11:58:00.000Z",
+                     *       "updatedAt": "2025-06-29T12:00:00.000Z",
+                     *       "sync": {
+                     *         "lastSyncAt": "2025-06-29T12:00:05.000Z",
+                     *         "history": {
+                     *           "status": "running",
+                     *           "syncType": "recent",
+                     *           "progress": 42,
+                     *           "chunks": 7,
+                     *           "chats": 1830,
+                     *           "updatedAt": "2025-06-29T12:00:04.000Z"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SessionDetailResponse"];
+                };
+            };
+            /** @description `unauthenticated`: No valid login JWT or API key. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description The authentication scheme to use. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unauthenticated",
+                     *         "message": "missing or invalid credentials",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `forbidden`: The caller lacks the required capability. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "forbidden",
+                     *         "message": "the caller lacks the read capability",
+                     *         "details": {
+                     *           "capability": "read"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `not_found`: The session does not exist or is not owned by the caller's organization. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "not_found",
+                     *         "message": "session not found",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `rate_limited`: Too many requests from this caller (API key or login user) or its organization in the current window; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    /** @description What remains of each limit and seconds until it resets (IETF RateLimit header fields). */
+                    RateLimit: string;
+                    /** @description The limits: quota and window in seconds, per caller and per organization. */
+                    "RateLimit-Policy": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "rate_limited",
+                     *         "message": "rate limit exceeded",
+                     *         "details": {
+                     *           "policy": "caller",
+                     *           "limit": 1200,
+                     *           "retryAfterSeconds": 17
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `internal`: Unexpected failure. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "internal",
+                     *         "message": "internal error",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `unavailable`: A dependency (e.g. the database) is unavailable. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unavailable",
+                     *         "message": "the service is temporarily unavailable, retry later",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    deleteSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The session id. The session must be owned by the caller's organization or the request fails with not_found. */
+                session: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `unauthenticated`: No valid login JWT or API key. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description The authentication scheme to use. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unauthenticated",
+                     *         "message": "missing or invalid credentials",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `forbidden`: The caller lacks the required capability. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "forbidden",
+                     *         "message": "the caller lacks the read capability",
+                     *         "details": {
+                     *           "capability": "read"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `not_found`: The session does not exist or is not owned by the caller's organization. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "not_found",
+                     *         "message": "session not found",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `rate_limited`: Too many requests from this caller (API key or login user) or its organization in the current window; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    /** @description What remains of each limit and seconds until it resets (IETF RateLimit header fields). */
+                    RateLimit: string;
+                    /** @description The limits: quota and window in seconds, per caller and per organization. */
+                    "RateLimit-Policy": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "rate_limited",
+                     *         "message": "rate limit exceeded",
+                     *         "details": {
+                     *           "policy": "caller",
+                     *           "limit": 1200,
+                     *           "retryAfterSeconds": 17
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `internal`: Unexpected failure. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "internal",
+                     *         "message": "internal error",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `unavailable`: A dependency (e.g. the database) is unavailable. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unavailable",
+                     *         "message": "the service is temporarily unavailable, retry later",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    updateSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The session id. The session must be owned by the caller's organization or the request fails with not_found. */
+                session: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateSessionRequest"];
+            };
+        };
+        responses: {
+            /** @description The updated session. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "01J9ZX8K2QHV0M3T6R7P4N5W8C",
+                     *       "name": "Sales line",
+                     *       "metadata": {
+                     *         "crmAccountId": "acc_4711",
+                     *         "team": "support"
+                     *       },
+                     *       "status": "connected",
+                     *       "desiredState": "running",
+                     *       "phoneJid": "6281234567890@s.whatsapp.net",
+                     *       "pushName": "Alice",
+                     *       "heldBy": "gateway-7c9f5d-0a1b2c",
+                     *       "lastError": null,
+                     *       "lastDisconnect": {
+                     *         "reason": "restartRequired",
+                     *         "code": 515,
+                     *         "at": "2025-06-29T11:59:58.000Z"
+                     *       },
+                     *       "reconnectAttempts": 0,
+                     *       "nextReconnectAt": null,
+                     *       "connectedAt": "2025-06-29T12:00:00.000Z",
+                     *       "createdAt": "2025-06-29T11:58:00.000Z",
+                     *       "updatedAt": "2025-06-29T12:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SessionResponse"];
+                };
+            };
+            /** @description `invalid_argument`: A parameter is malformed. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invalid_argument",
+                     *         "message": "limit must be an integer",
+                     *         "details": {
+                     *           "parameter": "limit"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `unauthenticated`: No valid login JWT or API key. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description The authentication scheme to use. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unauthenticated",
+                     *         "message": "missing or invalid credentials",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `forbidden`: The caller lacks the required capability. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "forbidden",
+                     *         "message": "the caller lacks the read capability",
+                     *         "details": {
+                     *           "capability": "read"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `not_found`: The session does not exist or is not owned by the caller's organization. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "not_found",
+                     *         "message": "session not found",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `rate_limited`: Too many requests from this caller (API key or login user) or its organization in the current window; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    /** @description What remains of each limit and seconds until it resets (IETF RateLimit header fields). */
+                    RateLimit: string;
+                    /** @description The limits: quota and window in seconds, per caller and per organization. */
+                    "RateLimit-Policy": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "rate_limited",
+                     *         "message": "rate limit exceeded",
+                     *         "details": {
+                     *           "policy": "caller",
+                     *           "limit": 1200,
+                     *           "retryAfterSeconds": 17
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `internal`: Unexpected failure. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "internal",
+                     *         "message": "internal error",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `unavailable`: A dependency (e.g. the database) is unavailable. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unavailable",
+                     *         "message": "the service is temporarily unavailable, retry later",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    startSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The session id. The session must be owned by the caller's organization or the request fails with not_found. */
+                session: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The session, usually `connecting` at this point. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "01J9ZX8K2QHV0M3T6R7P4N5W8C",
+                     *       "name": "Support line",
+                     *       "metadata": {
+                     *         "crmAccountId": "acc_4711",
+                     *         "team": "support"
+                     *       },
+                     *       "status": "connecting",
+                     *       "desiredState": "running",
+                     *       "phoneJid": null,
+                     *       "pushName": null,
+                     *       "heldBy": "gateway-7c9f5d-0a1b2c",
+                     *       "lastError": null,
+                     *       "lastDisconnect": null,
+                     *       "reconnectAttempts": 0,
+                     *       "nextReconnectAt": null,
+                     *       "connectedAt": null,
+                     *       "createdAt": "2025-06-29T11:58:00.000Z",
+                     *       "updatedAt": "2025-06-29T12:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SessionResponse"];
+                };
+            };
+            /** @description `unauthenticated`: No valid login JWT or API key. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description The authentication scheme to use. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unauthenticated",
+                     *         "message": "missing or invalid credentials",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `forbidden`: The caller lacks the required capability. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "forbidden",
+                     *         "message": "the caller lacks the read capability",
+                     *         "details": {
+                     *           "capability": "read"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `not_found`: The session does not exist or is not owned by the caller's organization. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "not_found",
+                     *         "message": "session not found",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `rate_limited`: Too many requests from this caller (API key or login user) or its organization in the current window; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    /** @description What remains of each limit and seconds until it resets (IETF RateLimit header fields). */
+                    RateLimit: string;
+                    /** @description The limits: quota and window in seconds, per caller and per organization. */
+                    "RateLimit-Policy": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "rate_limited",
+                     *         "message": "rate limit exceeded",
+                     *         "details": {
+                     *           "policy": "caller",
+                     *           "limit": 1200,
+                     *           "retryAfterSeconds": 17
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `internal`: Unexpected failure. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "internal",
+                     *         "message": "internal error",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `unavailable`: A dependency (e.g. the database) is unavailable. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unavailable",
+                     *         "message": "the service is temporarily unavailable, retry later",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    stopSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The session id. The session must be owned by the caller's organization or the request fails with not_found. */
+                session: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The stopped session. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "01J9ZX8K2QHV0M3T6R7P4N5W8C",
+                     *       "name": "Support line",
+                     *       "metadata": {
+                     *         "crmAccountId": "acc_4711",
+                     *         "team": "support"
+                     *       },
+                     *       "status": "stopped",
+                     *       "desiredState": "stopped",
+                     *       "phoneJid": "6281234567890@s.whatsapp.net",
+                     *       "pushName": "Alice",
+                     *       "heldBy": null,
+                     *       "lastError": null,
+                     *       "lastDisconnect": {
+                     *         "reason": "restartRequired",
+                     *         "code": 515,
+                     *         "at": "2025-06-29T11:59:58.000Z"
+                     *       },
+                     *       "reconnectAttempts": 0,
+                     *       "nextReconnectAt": null,
+                     *       "connectedAt": "2025-06-29T12:00:00.000Z",
+                     *       "createdAt": "2025-06-29T11:58:00.000Z",
+                     *       "updatedAt": "2025-06-29T12:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SessionResponse"];
+                };
+            };
+            /** @description `unauthenticated`: No valid login JWT or API key. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description The authentication scheme to use. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unauthenticated",
+                     *         "message": "missing or invalid credentials",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `forbidden`: The caller lacks the required capability. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "forbidden",
+                     *         "message": "the caller lacks the read capability",
+                     *         "details": {
+                     *           "capability": "read"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `not_found`: The session does not exist or is not owned by the caller's organization. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "not_found",
+                     *         "message": "session not found",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `rate_limited`: Too many requests from this caller (API key or login user) or its organization in the current window; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    /** @description What remains of each limit and seconds until it resets (IETF RateLimit header fields). */
+                    RateLimit: string;
+                    /** @description The limits: quota and window in seconds, per caller and per organization. */
+                    "RateLimit-Policy": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "rate_limited",
+                     *         "message": "rate limit exceeded",
+                     *         "details": {
+                     *           "policy": "caller",
+                     *           "limit": 1200,
+                     *           "retryAfterSeconds": 17
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `internal`: Unexpected failure. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "internal",
+                     *         "message": "internal error",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `unavailable`: A dependency (e.g. the database) is unavailable. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unavailable",
+                     *         "message": "the service is temporarily unavailable, retry later",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    logoutSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The session id. The session must be owned by the caller's organization or the request fails with not_found. */
+                session: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The logged-out session. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "01J9ZX8K2QHV0M3T6R7P4N5W8C",
+                     *       "name": "Support line",
+                     *       "metadata": {
+                     *         "crmAccountId": "acc_4711",
+                     *         "team": "support"
+                     *       },
+                     *       "status": "logged_out",
+                     *       "desiredState": "stopped",
+                     *       "phoneJid": "6281234567890@s.whatsapp.net",
+                     *       "pushName": "Alice",
+                     *       "heldBy": null,
+                     *       "lastError": null,
+                     *       "lastDisconnect": {
+                     *         "reason": "loggedOut",
+                     *         "code": 401,
+                     *         "at": "2025-06-29T12:30:00.000Z"
+                     *       },
+                     *       "reconnectAttempts": 0,
+                     *       "nextReconnectAt": null,
+                     *       "connectedAt": "2025-06-29T12:00:00.000Z",
+                     *       "createdAt": "2025-06-29T11:58:00.000Z",
+                     *       "updatedAt": "2025-06-29T12:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SessionResponse"];
+                };
+            };
+            /** @description `unauthenticated`: No valid login JWT or API key. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description The authentication scheme to use. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unauthenticated",
+                     *         "message": "missing or invalid credentials",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `forbidden`: The caller lacks the required capability. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "forbidden",
+                     *         "message": "the caller lacks the read capability",
+                     *         "details": {
+                     *           "capability": "read"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `not_found`: The session does not exist or is not owned by the caller's organization. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "not_found",
+                     *         "message": "session not found",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `rate_limited`: Too many requests from this caller (API key or login user) or its organization in the current window; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    /** @description What remains of each limit and seconds until it resets (IETF RateLimit header fields). */
+                    RateLimit: string;
+                    /** @description The limits: quota and window in seconds, per caller and per organization. */
+                    "RateLimit-Policy": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "rate_limited",
+                     *         "message": "rate limit exceeded",
+                     *         "details": {
+                     *           "policy": "caller",
+                     *           "limit": 1200,
+                     *           "retryAfterSeconds": 17
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `internal`: Unexpected failure. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "internal",
+                     *         "message": "internal error",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `unavailable`: A dependency (e.g. the database) is unavailable. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unavailable",
+                     *         "message": "the service is temporarily unavailable, retry later",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    getSessionQr: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The session id. The session must be owned by the caller's organization or the request fails with not_found. */
+                session: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The current QR code. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "qr": "2@Qm9ndXNSZWY=,dGhpc2lzbm90YXJlYWxrZXk=,aWRlbnRpdHk=,YWR2c2VjcmV0",
+                     *       "image": "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAA...",
+                     *       "issuedAt": "2025-06-29T12:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SessionQrResponse"];
+                };
+            };
+            /** @description `unauthenticated`: No valid login JWT or API key. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description The authentication scheme to use. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unauthenticated",
+                     *         "message": "missing or invalid credentials",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `forbidden`: The caller lacks the required capability. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "forbidden",
+                     *         "message": "the caller lacks the read capability",
+                     *         "details": {
+                     *           "capability": "read"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `not_found`: The session does not exist or is not owned by the caller's organization. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "not_found",
+                     *         "message": "session not found",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `conflict`: The resource is not in a state that allows this. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "conflict",
+                     *         "message": "conflict",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `rate_limited`: Too many requests from this caller (API key or login user) or its organization in the current window; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    /** @description What remains of each limit and seconds until it resets (IETF RateLimit header fields). */
+                    RateLimit: string;
+                    /** @description The limits: quota and window in seconds, per caller and per organization. */
+                    "RateLimit-Policy": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "rate_limited",
+                     *         "message": "rate limit exceeded",
+                     *         "details": {
+                     *           "policy": "caller",
+                     *           "limit": 1200,
+                     *           "retryAfterSeconds": 17
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `internal`: Unexpected failure. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "internal",
+                     *         "message": "internal error",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `unavailable`: A dependency (e.g. the database) is unavailable. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unavailable",
+                     *         "message": "the service is temporarily unavailable, retry later",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    requestPairingCode: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The session id. The session must be owned by the caller's organization or the request fails with not_found. */
+                session: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PairingCodeRequest"];
+            };
+        };
+        responses: {
+            /** @description The code to type on the phone. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "pairingCode": "ABCD1234"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["PairingCodeResponse"];
+                };
+            };
+            /** @description `invalid_argument`: A parameter is malformed. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invalid_argument",
+                     *         "message": "limit must be an integer",
+                     *         "details": {
+                     *           "parameter": "limit"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `unauthenticated`: No valid login JWT or API key. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description The authentication scheme to use. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unauthenticated",
+                     *         "message": "missing or invalid credentials",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `forbidden`: The caller lacks the required capability. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "forbidden",
+                     *         "message": "the caller lacks the read capability",
+                     *         "details": {
+                     *           "capability": "read"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `not_found`: The session does not exist or is not owned by the caller's organization. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "not_found",
+                     *         "message": "session not found",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `conflict`: The resource is not in a state that allows this. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "conflict",
+                     *         "message": "conflict",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `rate_limited`: Too many requests from this caller (API key or login user) or its organization in the current window; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    /** @description What remains of each limit and seconds until it resets (IETF RateLimit header fields). */
+                    RateLimit: string;
+                    /** @description The limits: quota and window in seconds, per caller and per organization. */
+                    "RateLimit-Policy": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "rate_limited",
+                     *         "message": "rate limit exceeded",
+                     *         "details": {
+                     *           "policy": "caller",
+                     *           "limit": 1200,
+                     *           "retryAfterSeconds": 17
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `internal`: Unexpected failure. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "internal",
+                     *         "message": "internal error",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `unavailable`: A dependency (e.g. the database) is unavailable. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unavailable",
+                     *         "message": "the service is temporarily unavailable, retry later",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    listApiKeys: {
+        parameters: {
+            query?: {
+                /** @description Maximum number of API keys to return on one page. Clamped to the range 1–200; a missing or zero value defaults to 50. */
+                limit?: number;
+                /** @description Opaque pagination cursor. Pass the nextCursor value from the previous response to fetch the next page; treat it as a token and do not parse it. Omit it to get the first page. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of API keys. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "id": "01JA2B3C4D5E6F7G8H9J0KMNPQ",
+                     *           "name": "crm-sync",
+                     *           "capabilities": [
+                     *             "read",
+                     *             "send"
+                     *           ],
+                     *           "createdAt": "2025-06-29T12:00:00.000Z",
+                     *           "lastUsedAt": "2025-06-30T08:15:00.000Z",
+                     *           "revokedAt": null
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiKeyPageResponse"];
+                };
+            };
+            /** @description `invalid_argument`: A parameter is malformed. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invalid_argument",
+                     *         "message": "limit must be an integer",
+                     *         "details": {
+                     *           "parameter": "limit"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `unauthenticated`: No valid login JWT or API key. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description The authentication scheme to use. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unauthenticated",
+                     *         "message": "missing or invalid credentials",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `forbidden`: The caller lacks the required capability. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "forbidden",
+                     *         "message": "the caller lacks the read capability",
+                     *         "details": {
+                     *           "capability": "read"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `rate_limited`: Too many requests from this caller (API key or login user) or its organization in the current window; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    /** @description What remains of each limit and seconds until it resets (IETF RateLimit header fields). */
+                    RateLimit: string;
+                    /** @description The limits: quota and window in seconds, per caller and per organization. */
+                    "RateLimit-Policy": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "rate_limited",
+                     *         "message": "rate limit exceeded",
+                     *         "details": {
+                     *           "policy": "caller",
+                     *           "limit": 1200,
+                     *           "retryAfterSeconds": 17
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `internal`: Unexpected failure. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "internal",
+                     *         "message": "internal error",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `unavailable`: A dependency (e.g. the database) is unavailable. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unavailable",
+                     *         "message": "the service is temporarily unavailable, retry later",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    createApiKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateApiKeyRequest"];
+            };
+        };
+        responses: {
+            /** @description The new key, with its secret shown this once. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "01JA2B3C4D5E6F7G8H9J0KMNPQ",
+                     *       "name": "crm-sync",
+                     *       "capabilities": [
+                     *         "read",
+                     *         "send"
+                     *       ],
+                     *       "createdAt": "2025-06-29T12:00:00.000Z",
+                     *       "lastUsedAt": null,
+                     *       "revokedAt": null,
+                     *       "key": "wgk_01JA2B3C4D5E6F7G8H9J0KMNPQ_9uJxQ2m3Yb7cR1tV5wZ8aD4fG6hK0nP2sU4xW7yB1eE"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CreatedApiKeyResponse"];
+                };
+            };
+            /** @description `invalid_argument`: A parameter is malformed. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invalid_argument",
+                     *         "message": "limit must be an integer",
+                     *         "details": {
+                     *           "parameter": "limit"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `unauthenticated`: No valid login JWT or API key. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description The authentication scheme to use. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unauthenticated",
+                     *         "message": "missing or invalid credentials",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `forbidden`: The caller lacks the required capability. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "forbidden",
+                     *         "message": "the caller lacks the read capability",
+                     *         "details": {
+                     *           "capability": "read"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `rate_limited`: Too many requests from this caller (API key or login user) or its organization in the current window; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    /** @description What remains of each limit and seconds until it resets (IETF RateLimit header fields). */
+                    RateLimit: string;
+                    /** @description The limits: quota and window in seconds, per caller and per organization. */
+                    "RateLimit-Policy": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "rate_limited",
+                     *         "message": "rate limit exceeded",
+                     *         "details": {
+                     *           "policy": "caller",
+                     *           "limit": 1200,
+                     *           "retryAfterSeconds": 17
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `internal`: Unexpected failure. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "internal",
+                     *         "message": "internal error",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `unavailable`: A dependency (e.g. the database) is unavailable. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unavailable",
+                     *         "message": "the service is temporarily unavailable, retry later",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    revokeApiKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The key id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked. */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description `unauthenticated`: No valid login JWT or API key. */
             401: {

@@ -140,11 +140,13 @@ describe('Kubernetes manifests (deploy/k8s/base)', () => {
     }
   });
 
-  it('every setting is wired through the ConfigMap or the Secret; secrets only through the Secret', () => {
+  it('every setting is wired through the ConfigMap or the Secret (REPLICA_ID: the pod name); secrets only through the Secret', () => {
     const inConfig = new Set(Object.keys(config));
     const inSecret = new Set(Object.keys(secret.stringData ?? secret.data));
+    const replicaId = gateway.env.find((variable: Manifest) => variable.name === 'REPLICA_ID');
+    expect(replicaId).toEqual({ name: 'REPLICA_ID', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } });
     for (const name of environmentVariableNames()) {
-      if (NOT_FOR_KUBERNETES.has(name)) continue;
+      if (NOT_FOR_KUBERNETES.has(name) || name === 'REPLICA_ID') continue;
       const wired = SECRET_VARIABLES.has(name) ? inSecret.has(name) && !inConfig.has(name) : inConfig.has(name);
       expect({ name, wired }).toEqual({ name, wired: true });
     }
@@ -159,7 +161,13 @@ describe('Kubernetes manifests (deploy/k8s/base)', () => {
   });
 
   it('the ConfigMap, with real secrets in place of the placeholders, passes the gateway\'s own validation', () => {
-    const env = { ...config, DATABASE_URL: 'postgres://gateway:pw@db:5432/gateway', CURSOR_SECRET: 'c'.repeat(40), REDIS_URL: '' };
+    const env = {
+      ...config,
+      DATABASE_URL: 'postgres://gateway:pw@db:5432/gateway',
+      CURSOR_SECRET: 'c'.repeat(40),
+      CREDENTIALS_ENCRYPTION_KEY: 'ab'.repeat(32),
+      REDIS_URL: '',
+    };
     const parsed = validateEnvironment(env);
     expect(parsed.DATABASE_MIGRATE_ON_START).toBe(false);
     expect(parsed.METRICS_PORT).toBe(9464);

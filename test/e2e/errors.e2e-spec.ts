@@ -44,7 +44,7 @@ describe('the error envelope, on every non-2xx response', () => {
     expectEnvelope(await app.request('/api/v1/sessions/01J9ZX8K2QHV0M3T6R7P4N5W8C/chats', { token: tenant.apiKey }), 404, 'not_found');
   });
 
-  it.each(['/', '/nope', '/api/v1', '/api/v1/sessions', '/api/v2/sessions/x/chats', '/api/v1/sessions/x/chats/extra'])(
+  it.each(['/', '/nope', '/api/v1', '/api/v1/session', '/api/v1/sessions/x/unknown', '/api/v2/sessions/x/chats', '/api/v1/sessions/x/chats/extra'])(
     '404 not_found for the unknown route %s',
     async (path) => {
       expectEnvelope(await app.request(path, { token: tenant.apiKey }), 404, 'not_found');

@@ -51,8 +51,13 @@ describe('health probes', () => {
 describe('readiness and migrations', () => {
   it('is not ready until every migration is applied (a migration Job still running), then ready without restart', async () => {
     const database = await createFreshDatabase(process.env.TEST_SERVER_DATABASE_URL!, 'gw_test_ready');
-    // With CURSOR_SECRET set (as the Kubernetes manifests set it), booting reads no table.
-    const app = await TestApp.start({ DATABASE_URL: database.url, DATABASE_MIGRATE_ON_START: 'false', CURSOR_SECRET: 'x'.repeat(32) });
+    // With CURSOR_SECRET and CREDENTIALS_ENCRYPTION_KEY set (as the Kubernetes manifests set them), booting reads no table.
+    const app = await TestApp.start({
+      DATABASE_URL: database.url,
+      DATABASE_MIGRATE_ON_START: 'false',
+      CURSOR_SECRET: 'x'.repeat(32),
+      CREDENTIALS_ENCRYPTION_KEY: 'ab'.repeat(32),
+    });
     try {
       const before = await app.request('/readyz');
       expect(before.status).toBe(503);

@@ -62,6 +62,50 @@ describe('OpenAPI document', () => {
     expect(missing).toEqual([]);
   });
 
+  describe('every operation', () => {
+    const operations = () =>
+      Object.entries(served.paths as Record<string, Record<string, any>>).flatMap(([path, methods]) =>
+        Object.entries(methods).map(([method, operation]) => ({ name: `${method.toUpperCase()} ${path}`, operation })),
+      );
+
+    it('covers the sessions and API keys routes', () => {
+      const names = operations().map((entry) => entry.name);
+      expect(names).toEqual(
+        expect.arrayContaining([
+          'POST /api/v1/sessions',
+          'GET /api/v1/sessions',
+          'GET /api/v1/sessions/{session}',
+          'PATCH /api/v1/sessions/{session}',
+          'DELETE /api/v1/sessions/{session}',
+          'POST /api/v1/sessions/{session}/start',
+          'POST /api/v1/sessions/{session}/stop',
+          'POST /api/v1/sessions/{session}/logout',
+          'GET /api/v1/sessions/{session}/qr',
+          'POST /api/v1/sessions/{session}/pairing-code',
+          'POST /api/v1/api-keys',
+          'GET /api/v1/api-keys',
+          'DELETE /api/v1/api-keys/{id}',
+        ]),
+      );
+    });
+
+    it('has a summary, Bearer security, an example for its success response and request body, and documented errors', () => {
+      for (const { name, operation } of operations()) {
+        const success = Object.entries<any>(operation.responses).find(([status]) => status.startsWith('2'));
+        const problems = [
+          !operation.summary && 'summary',
+          JSON.stringify(operation.security) !== JSON.stringify([{ bearer: [] }]) && 'security',
+          !success && 'success response',
+          success && success[0] !== '204' && success[1].content?.['application/json']?.example === undefined && 'success example',
+          operation.requestBody && !operation.requestBody.content['application/json'].examples && 'request body examples',
+          !operation.responses['401']?.content['application/json'].example && '401 example',
+          !operation.responses['403']?.content['application/json'].example && '403 example',
+        ].filter(Boolean);
+        expect({ name, problems }).toEqual({ name, problems: [] });
+      }
+    });
+  });
+
   describe('List chats, as the reference page publishes it', () => {
     const operation = () => served.paths['/api/v1/sessions/{session}/chats'].get;
 

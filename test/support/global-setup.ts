@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../../src/database/data-source.options';
 import { startEmbeddedPostgres } from '../../src/database/embedded-postgres';
 import { runPendingMigrations } from '../../src/database/migrate';
+import { refusingWebSocketUrl } from './loopback';
 import { createFreshDatabase } from './test-database';
 
 /**
@@ -26,5 +27,10 @@ export default async function globalSetup(): Promise<void> {
 
   process.env.TEST_SERVER_DATABASE_URL = serverUrl;
   process.env.DATABASE_URL = database.url;
+  // No process of the test run (in-process apps, and the gateways tests spawn: demo, replicas) may
+  // reach WhatsApp: by default a gateway holds no connection, and Baileys could only reach a
+  // loopback port that refuses. Tests that connect sessions set their own capacity.
+  process.env.SESSION_CAPACITY ??= '0';
+  process.env.WHATSAPP_WS_URL ??= await refusingWebSocketUrl();
   (globalThis as Record<string, unknown>).__testDatabase = { serverUrl, name: database.name, stopEmbedded: embedded?.stop };
 }

@@ -32,7 +32,17 @@ export class SpawnedGateway {
 
   static async start(env: Record<string, string>, startupTimeoutMs = 20_000): Promise<SpawnedGateway> {
     const child = spawn(process.execPath, [MAIN], {
-      env: { PATH: process.env.PATH ?? '', PORT: '0', HOST: '127.0.0.1', LOG_FORMAT: 'json', LOG_LEVEL: 'info', ...env },
+      env: {
+        PATH: process.env.PATH ?? '',
+        // As every gateway of the test run (global-setup.ts): no WhatsApp connection, and none could reach WhatsApp.
+        SESSION_CAPACITY: process.env.SESSION_CAPACITY ?? '0',
+        ...(process.env.WHATSAPP_WS_URL && { WHATSAPP_WS_URL: process.env.WHATSAPP_WS_URL }),
+        PORT: '0',
+        HOST: '127.0.0.1',
+        LOG_FORMAT: 'json',
+        LOG_LEVEL: 'info',
+        ...env,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const output = { stdout: '', stderr: '' };

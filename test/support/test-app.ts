@@ -1,6 +1,8 @@
 import 'reflect-metadata';
+import { DynamicModule, Global, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
+import { Test } from '@nestjs/testing';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { AppModule } from '../../src/app.module';
@@ -9,6 +11,7 @@ import { ApiKeysService } from '../../src/auth/api-keys/api-keys.service';
 import type { Capability } from '../../src/auth/capabilities';
 import { AppConfig } from '../../src/config/app-config';
 import { SessionsService } from '../../src/sessions/sessions.service';
+import { refusingWebSocketUrl } from './loopback';
 import { openApiValidator } from './openapi-validator';
 
 export interface HttpResult<T = any> {
@@ -18,16 +21,51 @@ export interface HttpResult<T = any> {
   text: string;
 }
 
-/** The real app, listening on a loopback port, against the test run's database. */
+export interface TestAppOptions {
+  /**
+   * Providers to swap in, by token (e.g. a recording SYNC_EVENT_SINK, a BAILEYS_SOCKET_FACTORY
+   * driven by the test). A token no module provides yet is provided globally.
+   */
+  providers?: { provide: string | symbol | Function; useValue: unknown }[];
+}
+
+/** Makes test values visible to every module, for tokens injected as optional. */
+@Global()
+@Module({})
+class TestValuesModule {
+  static with(providers: NonNullable<TestAppOptions['providers']>): DynamicModule {
+    return { module: TestValuesModule, providers, exports: providers.map((provider) => provider.provide) };
+  }
+}
+
+/**
+ * The real app, listening on a loopback port, against the test run's database. By default it
+ * holds no WhatsApp connection (SESSION_CAPACITY=0), and Baileys would only reach a loopback port
+ * that refuses connections: tests that connect sessions say so with their own env.
+ */
 export class TestApp {
   private constructor(
     readonly app: NestExpressApplication,
     readonly baseUrl: string,
   ) {}
 
-  static async start(env: Record<string, string | undefined> = {}): Promise<TestApp> {
-    const config = AppConfig.fromEnvironment({ LOG_LEVEL: 'silent', ...process.env, ...env });
-    const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), { logger: false, bodyParser: false });
+  static async start(env: Record<string, string | undefined> = {}, options: TestAppOptions = {}): Promise<TestApp> {
+    const defaults = {
+      LOG_LEVEL: 'silent',
+      WHATSAPP_LOG_LEVEL: 'silent',
+      SESSION_CAPACITY: '0',
+      WHATSAPP_WS_URL: await refusingWebSocketUrl(),
+    };
+    const config = AppConfig.fromEnvironment({ ...defaults, ...process.env, ...env });
+    const module = AppModule.forRoot(config);
+    let app: NestExpressApplication;
+    if (options.providers && options.providers.length > 0) {
+      let builder = Test.createTestingModule({ imports: [module, TestValuesModule.with(options.providers)] });
+      for (const provider of options.providers) builder = builder.overrideProvider(provider.provide).useValue(provider.useValue);
+      app = (await builder.compile()).createNestApplication<NestExpressApplication>({ logger: process.env.TEST_LOGS ? ['log', 'warn', 'error'] : false, bodyParser: false });
+    } else {
+      app = await NestFactory.create<NestExpressApplication>(module, { logger: process.env.TEST_LOGS ? ['log', 'warn', 'error'] : false, bodyParser: false });
+    }
     configureApp(app);
     await app.listen(0, '127.0.0.1');
     const address = app.getHttpServer().address() as { port: number };

@@ -1,11 +1,19 @@
 import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { In, Repository } from 'typeorm';
+import { In, MoreThan, Repository } from 'typeorm';
+import { AppError } from '../../common/errors/app-error';
+import { CursorCodec } from '../../common/pagination/cursor-codec';
+import { PageQuery } from '../../common/pagination/page-query';
+import { cursorKeysToUlid, ulidToCursorKeys } from '../../common/pagination/ulid-cursor-keys';
 import { AppConfig } from '../../config/app-config';
 import type { Capability } from '../capabilities';
 import type { Principal } from '../principal';
 import { ApiKey } from './api-key.entity';
 import { generateApiKey, hashSecret, parseApiKey, secretMatches } from './api-key-token';
+import { ApiKeyPageResponse, ApiKeyResponse, CreatedApiKeyResponse } from './dto/api-key.response';
+import { CreateApiKeyRequest } from './dto/create-api-key.request';
+
+const API_KEY_ID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 
 export interface CreatedApiKey {
   id: string;
@@ -42,6 +50,7 @@ export class ApiKeysService implements OnModuleDestroy {
   constructor(
     @InjectRepository(ApiKey) private readonly apiKeys: Repository<ApiKey>,
     private readonly config: AppConfig,
+    private readonly cursors: CursorCodec,
   ) {
     this.flushTimer = setInterval(() => void this.flushLastUsed(), LAST_USED_FLUSH_MS).unref();
   }
@@ -53,6 +62,47 @@ export class ApiKeysService implements OnModuleDestroy {
       this.apiKeys.create({ id, orgId, name, secretHash: hashSecret(secret), capabilities: uniqueCapabilities, revokedAt: null }),
     );
     return { id, key: token, orgId, name, capabilities: uniqueCapabilities, createdAt: saved.createdAt };
+  }
+
+  /** POST /api-keys: a key for the caller's org, with capabilities the caller holds itself (else 403 naming the first one it lacks). */
+  async createForCaller(caller: Principal, request: CreateApiKeyRequest): Promise<CreatedApiKeyResponse> {
+    const lacking = request.capabilities.find((capability) => !caller.capabilities.has(capability));
+    if (lacking) {
+      throw new AppError('forbidden', `cannot give a key the ${lacking} capability: the caller does not hold it`, { capability: lacking });
+    }
+    const created = await this.create(caller.orgId, request.capabilities, request.name ?? null);
+    return {
+      ...ApiKeyResponse.fromEntity({ ...created, lastUsedAt: null, revokedAt: null }),
+      key: created.key,
+    };
+  }
+
+  /** GET /api-keys: the org's keys (revoked ones included, marked), in creation order, keyset-paginated. */
+  async listForOrg(orgId: string, page: PageQuery): Promise<ApiKeyPageResponse> {
+    const scope = `api-keys:${orgId}`;
+    let after: string | undefined;
+    if (page.cursor !== undefined) {
+      after = cursorKeysToUlid(this.cursors.decode(scope, page.cursor, 2));
+      if (!after) throw AppError.invalidArgument('cursor is not valid for this listing', { parameter: 'cursor' });
+    }
+    const rows = await this.apiKeys.find({
+      where: after ? { orgId, id: MoreThan(after) } : { orgId },
+      select: { id: true, name: true, capabilities: true, createdAt: true, lastUsedAt: true, revokedAt: true },
+      order: { id: 'ASC' },
+      take: page.limit + 1,
+    });
+    const hasMore = rows.length > page.limit;
+    const pageRows = hasMore ? rows.slice(0, page.limit) : rows;
+    return {
+      data: pageRows.map((row) => ApiKeyResponse.fromEntity(row)),
+      nextCursor: hasMore ? this.cursors.encode(scope, ulidToCursorKeys(pageRows[pageRows.length - 1].id)) : null,
+    };
+  }
+
+  /** DELETE /api-keys/{id}: 404 for a key that is unknown, of another org, malformed or already revoked. */
+  async revokeForOrg(orgId: string, rawId: string): Promise<void> {
+    const id = rawId.toUpperCase();
+    if (!API_KEY_ID.test(id) || !(await this.revoke(id, orgId))) throw AppError.notFound('API key');
   }
 
   /** Revokes a key (of the given org, when one is given). Returns false when no live key matched. */

@@ -1,0 +1,10 @@
+import { ApiPageCursor, ApiPageLimit } from '../../../common/pagination/listing-page-query';
+import { PageQuery } from '../../../common/pagination/page-query';
+
+export class ApiKeyPageQuery extends PageQuery {
+  @ApiPageLimit('API keys')
+  declare limit: number;
+
+  @ApiPageCursor()
+  declare cursor?: string;
+}
