@@ -3,6 +3,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import { DataSource } from 'typeorm';
 import type { Pool } from 'pg';
 import { SESSION_STATUSES } from '../sessions/session-status';
+import type { SessionStatus } from '../sessions/session-status';
 
 /** Seconds; from a cached API-key read on loopback (~1 ms) to a request stuck on a database timeout. */
 const HTTP_DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -26,15 +27,13 @@ export class GatewayMetrics {
   });
 
   /**
-   * WhatsApp sessions held by this replica, by connection status (SESSION_STATUSES). The
-   * connection module sets it: `metrics.sessionsByStatus.set({ status: 'connected' }, n)`.
+   * Where the counts of `sessionsByStatus` come from at each scrape: SessionMetricsExporter points
+   * it at the connection supervisor. Without a source, the gauge keeps whatever was set on it.
    */
-  readonly sessionsByStatus = new Gauge({
-    name: 'gateway_whatsapp_sessions',
-    help: 'WhatsApp sessions held by this replica, by connection status.',
-    labelNames: ['status'] as const,
-    registers: [this.registry],
-  });
+  sessionStatusSource?: () => Partial<Record<SessionStatus, number>>;
+
+  /** WhatsApp sessions held by this replica, by connection status (every SESSION_STATUSES value, 0 when none). */
+  readonly sessionsByStatus: Gauge<'status'>;
 
   /**
    * WhatsApp sync events applied to the stored copy, by Baileys event name (e.g. `chats.upsert`):
@@ -64,6 +63,17 @@ export class GatewayMetrics {
 
   constructor(dataSource: DataSource) {
     collectDefaultMetrics({ register: this.registry });
+    const metrics = this;
+    this.sessionsByStatus = new Gauge({
+      name: 'gateway_whatsapp_sessions',
+      help: 'WhatsApp sessions held by this replica, by connection status.',
+      labelNames: ['status'] as const,
+      registers: [this.registry],
+      collect() {
+        const counts = metrics.sessionStatusSource?.();
+        if (counts) for (const status of SESSION_STATUSES) this.set({ status }, counts[status] ?? 0);
+      },
+    });
     for (const status of SESSION_STATUSES) this.sessionsByStatus.set({ status }, 0);
     const pool = () => (dataSource.driver as unknown as { master?: Pool }).master;
     new Gauge({

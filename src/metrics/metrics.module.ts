@@ -4,6 +4,7 @@ import { GatewayMetrics } from './gateway-metrics';
 import { HttpMetricsMiddleware } from './http-metrics.middleware';
 import { MetricsController } from './metrics.controller';
 import { MetricsServer } from './metrics-server';
+import { SessionMetricsExporter } from './session-metrics.exporter';
 import { SyncMetricsExporter } from './sync-metrics.exporter';
 
 /**
@@ -21,7 +22,7 @@ export class MetricsModule implements NestModule {
     return {
       module: MetricsModule,
       controllers: served && config.metrics.port === undefined ? [MetricsController] : [],
-      providers: [GatewayMetrics, SyncMetricsExporter, ...(served ? [MetricsServer] : [])],
+      providers: [GatewayMetrics, SyncMetricsExporter, SessionMetricsExporter, ...(served ? [MetricsServer] : [])],
       exports: [GatewayMetrics],
     };
   }
