@@ -7,6 +7,10 @@ import { CommonModule } from './common/common.module';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
+import { HealthModule } from './health/health.module';
+import { LifecycleModule } from './lifecycle/lifecycle.module';
+import { MetricsModule } from './metrics/metrics.module';
+import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { SessionsModule } from './sessions/sessions.module';
 import { WhatsAppSyncModule } from './whatsapp-sync/whatsapp-sync.module';
 
@@ -19,7 +23,12 @@ export class AppModule {
         ConfigModule.forRoot(config),
         DatabaseModule,
         CommonModule,
+        LifecycleModule,
+        MetricsModule.forRoot(config),
         AuthModule,
+        // After AuthModule: its global guard needs the caller the authentication guard resolved.
+        RateLimitModule,
+        HealthModule,
         SessionsModule,
         ChatsModule,
         WhatsAppSyncModule,

@@ -1,11 +1,14 @@
 import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
+import type { AddressInfo } from 'node:net';
 import { AppModule } from './app.module';
 import { configureApp } from './app.setup';
 import { AppConfig } from './config/app-config';
 import { ConfigValidationError } from './config/environment';
 import { startEmbeddedPostgres } from './database/embedded-postgres';
+import { installGracefulShutdown } from './lifecycle/graceful-shutdown';
 
 async function bootstrap(): Promise<void> {
   let config = AppConfig.fromEnvironment();
@@ -15,21 +18,33 @@ async function bootstrap(): Promise<void> {
 
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), { bufferLogs: true, bodyParser: false });
   configureApp(app);
-  if (embedded) process.once('exit', () => void embedded.stop());
-  await app.listen(config.port);
+  // SIGTERM/SIGINT: drain, clean up, close the pool, stop the embedded database, exit 0.
+  installGracefulShutdown(app, {
+    delayMs: config.shutdown.delayMs,
+    graceMs: config.shutdown.graceMs,
+    exit: (code) => {
+      void (embedded ? embedded.stop().catch(() => undefined) : Promise.resolve()).then(() => process.exit(code));
+    },
+  });
+  if (config.host) await app.listen(config.port, config.host);
+  else await app.listen(config.port);
 
-  const base = `http://localhost:${config.port}`;
-  console.log(
-    [
-      '',
-      `WhatsApp Gateway is listening on ${base}`,
-      `  Swagger UI:   ${base}/docs`,
-      `  OpenAPI JSON: ${base}/docs-json`,
-      '  Create an API key for your org (shown once):',
-      '    npm run cli -- api-key create --org my-org --capabilities read --name my-script',
-      '',
-    ].join('\n'),
-  );
+  const port = (app.getHttpServer().address() as AddressInfo).port;
+  new Logger('Gateway').log({ port }, `listening on port ${port}`);
+  if (config.log.pretty) {
+    const base = `http://localhost:${port}`;
+    console.log(
+      [
+        '',
+        `WhatsApp Gateway is listening on ${base}`,
+        `  Swagger UI:   ${base}/docs`,
+        `  OpenAPI JSON: ${base}/docs-json`,
+        '  Create an API key for your org (shown once):',
+        '    npm run cli -- api-key create --org my-org --capabilities read --name my-script',
+        '',
+      ].join('\n'),
+    );
+  }
 }
 
 bootstrap().catch((error: unknown) => {

@@ -6,6 +6,8 @@ import { ConfigValidationError, EnvironmentVariables, validateEnvironment } from
 /** The gateway's typed configuration: read and validated once at boot, injected everywhere. */
 export class AppConfig {
   readonly port: number;
+  /** Listen address; undefined means every interface. */
+  readonly host?: string;
   readonly database: {
     url?: string;
     poolMax: number;
@@ -48,10 +50,29 @@ export class AppConfig {
   };
   readonly whatsapp: { webSocketUrl?: string; connectTimeoutMs: number; logLevel: string };
   readonly log: { level: string; pretty: boolean; async: boolean };
+  readonly health: { databaseTimeoutMs: number };
+  readonly shutdown: { delayMs: number; graceMs: number };
+  readonly metrics: { enabled: boolean; port?: number };
+  readonly redisUrl?: string;
+  readonly rateLimit: {
+    enabled: boolean;
+    windowMs: number;
+    perCaller: number;
+    perOrg: number;
+    redisPrefix: string;
+    redisTimeoutMs: number;
+  };
+  readonly http: {
+    /** undefined: CORS off; '*': any origin; else the exact origins allowed. */
+    corsOrigins?: '*' | string[];
+    /** Express `trust proxy` value. */
+    trustProxy: boolean | number | string;
+  };
   readonly sync: { recordDir?: string; chunkSize: number; maxConcurrentSessions: number };
 
   constructor(env: EnvironmentVariables) {
     this.port = env.PORT;
+    this.host = env.HOST;
     this.database = {
       url: env.DATABASE_URL,
       poolMax: env.DATABASE_POOL_MAX,
@@ -99,11 +120,37 @@ export class AppConfig {
       pretty: env.LOG_FORMAT ? env.LOG_FORMAT === 'pretty' : Boolean(process.stdout.isTTY),
       async: env.LOG_ASYNC,
     };
+    this.health = { databaseTimeoutMs: env.DATABASE_HEALTH_TIMEOUT_MS };
+    this.shutdown = { delayMs: env.SHUTDOWN_DELAY_MS, graceMs: env.SHUTDOWN_GRACE_MS };
+    this.metrics = { enabled: env.METRICS_ENABLED, port: env.METRICS_PORT };
+    this.redisUrl = env.REDIS_URL;
+    this.rateLimit = {
+      enabled: env.RATE_LIMIT_ENABLED,
+      windowMs: env.RATE_LIMIT_WINDOW_MS,
+      perCaller: env.RATE_LIMIT_PER_CALLER,
+      perOrg: env.RATE_LIMIT_PER_ORG,
+      redisPrefix: env.RATE_LIMIT_REDIS_PREFIX,
+      redisTimeoutMs: env.RATE_LIMIT_REDIS_TIMEOUT_MS,
+    };
+    this.http = { corsOrigins: corsOriginsFrom(env.CORS_ORIGINS), trustProxy: trustProxyFrom(env.TRUST_PROXY) };
   }
 
   static fromEnvironment(env: Record<string, string | undefined> = process.env): AppConfig {
     return new AppConfig(validateEnvironment(env));
   }
+}
+
+function corsOriginsFrom(spec: string | undefined): '*' | string[] | undefined {
+  if (spec === undefined) return undefined;
+  if (spec.trim() === '*') return '*';
+  return spec.split(',').map((origin) => origin.trim().replace(/\/$/, ''));
+}
+
+function trustProxyFrom(spec: string): boolean | number | string {
+  if (spec === 'true') return true;
+  if (spec === 'false') return false;
+  if (/^\d+$/.test(spec)) return Number(spec);
+  return spec.split(',').map((part) => part.trim()).join(',');
 }
 
 /** 64 hex digits or base64 (standard or url-safe) of 32 bytes; the environment check already vetted the shape. */

@@ -28,6 +28,10 @@ export class EnvironmentVariables {
   @Transform(toInt) @IsInt() @Min(0) @Max(65535)
   PORT = 3000;
 
+  @Transform(emptyToUndefined) @IsOptional() @IsString() @Matches(/^[\w.:%-]+$/, { message: 'HOST must be a host name or an IP address' })
+  /** The address to listen on; unset means every interface (what a container needs). */
+  HOST?: string;
+
   @Transform(emptyToUndefined) @IsOptional() @IsString() @Matches(/^postgres(ql)?:\/\//, { message: 'DATABASE_URL must be a postgres:// URL' })
   /** secret: may hold a password */
   DATABASE_URL?: string;
@@ -160,9 +164,88 @@ export class EnvironmentVariables {
 
   @Transform(emptyToUndefined) @IsOptional() @IsIn(['json', 'pretty'])
   LOG_FORMAT?: 'json' | 'pretty';
+
+  @Transform(toInt) @IsInt() @Min(100) @Max(60_000)
+  /** Readiness: how long the database may take to answer `SELECT 1` before the replica reports not ready. */
+  DATABASE_HEALTH_TIMEOUT_MS = 2000;
+
+  @Transform(toInt) @IsInt() @Min(0) @Max(300_000)
+  /** SIGTERM: how long the replica keeps serving (readiness already false) before it stops accepting connections. */
+  SHUTDOWN_DELAY_MS = 5000;
+
+  @Transform(toInt) @IsInt() @Min(1000) @Max(600_000)
+  /** SIGTERM: the whole shutdown (delay, drain, cleanup) ends within this; keep it below terminationGracePeriodSeconds. */
+  SHUTDOWN_GRACE_MS = 25_000;
+
+  @Transform(toBool) @IsBoolean()
+  METRICS_ENABLED = true;
+
+  @Transform(toInt) @IsOptional() @IsInt() @Min(0) @Max(65535)
+  /** Serve /metrics on this port only (not on PORT). Unset: /metrics is served on PORT. */
+  METRICS_PORT?: number;
+
+  @Transform(toBool) @IsBoolean()
+  RATE_LIMIT_ENABLED = true;
+
+  @Transform(toInt) @IsInt() @Min(1000) @Max(86_400_000)
+  RATE_LIMIT_WINDOW_MS = 60_000;
+
+  @Transform(toInt) @IsInt() @Min(1) @Max(10_000_000)
+  /** Requests per window for one caller: one API key, or one login user (org + subject). */
+  RATE_LIMIT_PER_CALLER = 1200;
+
+  @Transform(toInt) @IsInt() @Min(1) @Max(100_000_000)
+  /** Requests per window for one organization, all its keys and users together. */
+  RATE_LIMIT_PER_ORG = 6000;
+
+  @Transform(emptyToUndefined) @IsOptional() @IsString() @Matches(/^rediss?:\/\//, { message: 'REDIS_URL must be a redis:// or rediss:// URL' })
+  /** secret: may hold a password. When set, rate limits are counted in Redis and hold across replicas. */
+  REDIS_URL?: string;
+
+  @IsString() @Matches(/^[\w:.{}-]{1,64}$/, { message: 'RATE_LIMIT_REDIS_PREFIX must be 1-64 characters of [A-Za-z0-9_:.{}-]' })
+  RATE_LIMIT_REDIS_PREFIX = 'gw:rl:';
+
+  @Transform(toInt) @IsInt() @Min(10) @Max(10_000)
+  /** A Redis call slower than this lets the request through, counted in memory instead (fail open). */
+  RATE_LIMIT_REDIS_TIMEOUT_MS = 250;
+
+  @Transform(emptyToUndefined) @IsOptional() @IsString()
+  @Matches(/^(\*|https?:\/\/[^\s,/]+(\s*,\s*https?:\/\/[^\s,/]+)*)$/, {
+    message: 'CORS_ORIGINS must be * or a comma-separated list of origins such as https://app.example.com',
+  })
+  /** Browser origins allowed to call the API (the frontend). Unset: no CORS headers at all. */
+  CORS_ORIGINS?: string;
+
+  @Matches(/^(true|false|\d{1,2}|[\w.:/]+(\s*,\s*[\w.:/]+)*)$/, {
+    message: 'TRUST_PROXY must be true, false, a hop count, or a comma-separated list of addresses/subnets (loopback, 10.0.0.0/8, ...)',
+  })
+  /** Which proxies in front of the gateway to believe about the client address (X-Forwarded-For). */
+  TRUST_PROXY = 'false';
 }
 
-const SECRET_VARIABLES = new Set(['DATABASE_URL', 'CURSOR_SECRET', 'CREDENTIALS_ENCRYPTION_KEY']);
+/** Variables that may hold a secret: never echoed in a validation message, kept in a Kubernetes Secret. */
+export const SECRET_VARIABLES: ReadonlySet<string> = new Set(['DATABASE_URL', 'CURSOR_SECRET', 'CREDENTIALS_ENCRYPTION_KEY', 'REDIS_URL']);
+const OPTIONAL_VARIABLES = [
+  'HOST',
+  'DATABASE_URL',
+  'AUTH_JWKS_URL',
+  'AUTH_JWT_ISSUER',
+  'AUTH_JWT_AUDIENCE',
+  'CURSOR_SECRET',
+  'LOG_FORMAT',
+  'SYNC_RECORD_DIR',
+  'CREDENTIALS_ENCRYPTION_KEY',
+  'REPLICA_ID',
+  'WHATSAPP_WS_URL',
+  'METRICS_PORT',
+  'REDIS_URL',
+  'CORS_ORIGINS',
+];
+
+/** The name of every variable the gateway reads. */
+export function environmentVariableNames(): string[] {
+  return [...new Set([...Object.keys(new EnvironmentVariables()), ...OPTIONAL_VARIABLES])];
+}
 
 export class ConfigValidationError extends Error {
   constructor(readonly problems: string[]) {
@@ -173,9 +256,7 @@ export class ConfigValidationError extends Error {
 
 export function validateEnvironment(env: Record<string, string | undefined>): EnvironmentVariables {
   const known = Object.fromEntries(
-    Object.keys(new EnvironmentVariables())
-      .concat(['DATABASE_URL', 'AUTH_JWKS_URL', 'AUTH_JWT_ISSUER', 'AUTH_JWT_AUDIENCE', 'CURSOR_SECRET', 'LOG_FORMAT', 'SYNC_RECORD_DIR'])
-      .concat(['CREDENTIALS_ENCRYPTION_KEY', 'REPLICA_ID', 'WHATSAPP_WS_URL'])
+    Object.keys(new EnvironmentVariables()).concat(OPTIONAL_VARIABLES)
       .filter((key) => env[key] !== undefined)
       .map((key) => [key, env[key]]),
   );
@@ -187,6 +268,8 @@ export function validateEnvironment(env: Record<string, string | undefined>): En
   );
   if (parsed.AUTH_JWKS_URL && !parsed.AUTH_JWT_ISSUER) problems.push('AUTH_JWT_ISSUER is required when AUTH_JWKS_URL is set');
   if (parsed.AUTH_JWKS_URL && !parsed.AUTH_JWT_AUDIENCE) problems.push('AUTH_JWT_AUDIENCE is required when AUTH_JWKS_URL is set');
+  if (parsed.METRICS_PORT && parsed.METRICS_PORT === parsed.PORT) problems.push('METRICS_PORT must differ from PORT (unset it to serve /metrics on PORT)');
+  if (parsed.SHUTDOWN_DELAY_MS >= parsed.SHUTDOWN_GRACE_MS) problems.push('SHUTDOWN_DELAY_MS must be less than SHUTDOWN_GRACE_MS');
   if (parsed.SESSION_LEASE_RENEW_INTERVAL_MS * 2 > parsed.SESSION_LEASE_TTL_MS) {
     problems.push('SESSION_LEASE_RENEW_INTERVAL_MS must be at most half of SESSION_LEASE_TTL_MS, so a lease is renewed at least twice before it expires');
   }

@@ -30,6 +30,9 @@ export function dataSourceOptions(settings: DatabaseConnectionSettings): Postgre
       max: settings.poolMax ?? 10,
       connectionTimeoutMillis: settings.connectTimeoutMs ?? 5000,
       statement_timeout: settings.statementTimeoutMs ?? 15_000,
+      // Client side: a query on a connection that went silent (network partition) fails instead of hanging.
+      query_timeout: (settings.statementTimeoutMs ?? 15_000) + 1000,
+      keepAlive: true,
       application_name: (settings.applicationName ?? 'whatsapp-gateway').slice(0, 63),
     },
   };

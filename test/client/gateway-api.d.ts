@@ -890,6 +890,35 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description `rate_limited`: Too many requests from this caller (API key or login user) or its organization in the current window; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    /** @description What remains of each limit and seconds until it resets (IETF RateLimit header fields). */
+                    RateLimit: string;
+                    /** @description The limits: quota and window in seconds, per caller and per organization. */
+                    "RateLimit-Policy": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "rate_limited",
+                     *         "message": "rate limit exceeded",
+                     *         "details": {
+                     *           "policy": "caller",
+                     *           "limit": 1200,
+                     *           "retryAfterSeconds": 17
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description `internal`: Unexpected failure. */
             500: {
                 headers: {
@@ -1050,6 +1079,35 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description `rate_limited`: Too many requests from this caller (API key or login user) or its organization in the current window; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    /** @description What remains of each limit and seconds until it resets (IETF RateLimit header fields). */
+                    RateLimit: string;
+                    /** @description The limits: quota and window in seconds, per caller and per organization. */
+                    "RateLimit-Policy": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "rate_limited",
+                     *         "message": "rate limit exceeded",
+                     *         "details": {
+                     *           "policy": "caller",
+                     *           "limit": 1200,
+                     *           "retryAfterSeconds": 17
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description `internal`: Unexpected failure. */
             500: {
                 headers: {
@@ -1193,6 +1251,35 @@ export interface operations {
                      *         "message": "the caller lacks the read capability",
                      *         "details": {
                      *           "capability": "read"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `rate_limited`: Too many requests from this caller (API key or login user) or its organization in the current window; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    /** @description What remains of each limit and seconds until it resets (IETF RateLimit header fields). */
+                    RateLimit: string;
+                    /** @description The limits: quota and window in seconds, per caller and per organization. */
+                    "RateLimit-Policy": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "rate_limited",
+                     *         "message": "rate limit exceeded",
+                     *         "details": {
+                     *           "policy": "caller",
+                     *           "limit": 1200,
+                     *           "retryAfterSeconds": 17
                      *         }
                      *       }
                      *     }
@@ -1362,6 +1449,35 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description `rate_limited`: Too many requests from this caller (API key or login user) or its organization in the current window; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    /** @description What remains of each limit and seconds until it resets (IETF RateLimit header fields). */
+                    RateLimit: string;
+                    /** @description The limits: quota and window in seconds, per caller and per organization. */
+                    "RateLimit-Policy": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "rate_limited",
+                     *         "message": "rate limit exceeded",
+                     *         "details": {
+                     *           "policy": "caller",
+                     *           "limit": 1200,
+                     *           "retryAfterSeconds": 17
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description `internal`: Unexpected failure. */
             500: {
                 headers: {
@@ -1479,6 +1595,35 @@ export interface operations {
                      *         "code": "not_found",
                      *         "message": "session not found",
                      *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `rate_limited`: Too many requests from this caller (API key or login user) or its organization in the current window; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    /** @description What remains of each limit and seconds until it resets (IETF RateLimit header fields). */
+                    RateLimit: string;
+                    /** @description The limits: quota and window in seconds, per caller and per organization. */
+                    "RateLimit-Policy": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "rate_limited",
+                     *         "message": "rate limit exceeded",
+                     *         "details": {
+                     *           "policy": "caller",
+                     *           "limit": 1200,
+                     *           "retryAfterSeconds": 17
+                     *         }
                      *       }
                      *     }
                      */
@@ -1661,6 +1806,35 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description `rate_limited`: Too many requests from this caller (API key or login user) or its organization in the current window; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    /** @description What remains of each limit and seconds until it resets (IETF RateLimit header fields). */
+                    RateLimit: string;
+                    /** @description The limits: quota and window in seconds, per caller and per organization. */
+                    "RateLimit-Policy": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "rate_limited",
+                     *         "message": "rate limit exceeded",
+                     *         "details": {
+                     *           "policy": "caller",
+                     *           "limit": 1200,
+                     *           "retryAfterSeconds": 17
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description `internal`: Unexpected failure. */
             500: {
                 headers: {
@@ -1802,6 +1976,35 @@ export interface operations {
                      *         "code": "not_found",
                      *         "message": "session not found",
                      *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `rate_limited`: Too many requests from this caller (API key or login user) or its organization in the current window; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    /** @description What remains of each limit and seconds until it resets (IETF RateLimit header fields). */
+                    RateLimit: string;
+                    /** @description The limits: quota and window in seconds, per caller and per organization. */
+                    "RateLimit-Policy": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "rate_limited",
+                     *         "message": "rate limit exceeded",
+                     *         "details": {
+                     *           "policy": "caller",
+                     *           "limit": 1200,
+                     *           "retryAfterSeconds": 17
+                     *         }
                      *       }
                      *     }
                      */
@@ -1959,6 +2162,35 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description `rate_limited`: Too many requests from this caller (API key or login user) or its organization in the current window; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    /** @description What remains of each limit and seconds until it resets (IETF RateLimit header fields). */
+                    RateLimit: string;
+                    /** @description The limits: quota and window in seconds, per caller and per organization. */
+                    "RateLimit-Policy": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "rate_limited",
+                     *         "message": "rate limit exceeded",
+                     *         "details": {
+                     *           "policy": "caller",
+                     *           "limit": 1200,
+                     *           "retryAfterSeconds": 17
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description `internal`: Unexpected failure. */
             500: {
                 headers: {
@@ -2110,6 +2342,35 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description `rate_limited`: Too many requests from this caller (API key or login user) or its organization in the current window; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    /** @description What remains of each limit and seconds until it resets (IETF RateLimit header fields). */
+                    RateLimit: string;
+                    /** @description The limits: quota and window in seconds, per caller and per organization. */
+                    "RateLimit-Policy": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "rate_limited",
+                     *         "message": "rate limit exceeded",
+                     *         "details": {
+                     *           "policy": "caller",
+                     *           "limit": 1200,
+                     *           "retryAfterSeconds": 17
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description `internal`: Unexpected failure. */
             500: {
                 headers: {
@@ -2255,6 +2516,35 @@ export interface operations {
                      *         "code": "conflict",
                      *         "message": "conflict",
                      *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `rate_limited`: Too many requests from this caller (API key or login user) or its organization in the current window; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    /** @description What remains of each limit and seconds until it resets (IETF RateLimit header fields). */
+                    RateLimit: string;
+                    /** @description The limits: quota and window in seconds, per caller and per organization. */
+                    "RateLimit-Policy": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "rate_limited",
+                     *         "message": "rate limit exceeded",
+                     *         "details": {
+                     *           "policy": "caller",
+                     *           "limit": 1200,
+                     *           "retryAfterSeconds": 17
+                     *         }
                      *       }
                      *     }
                      */
@@ -2435,6 +2725,35 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description `rate_limited`: Too many requests from this caller (API key or login user) or its organization in the current window; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    /** @description What remains of each limit and seconds until it resets (IETF RateLimit header fields). */
+                    RateLimit: string;
+                    /** @description The limits: quota and window in seconds, per caller and per organization. */
+                    "RateLimit-Policy": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "rate_limited",
+                     *         "message": "rate limit exceeded",
+                     *         "details": {
+                     *           "policy": "caller",
+                     *           "limit": 1200,
+                     *           "retryAfterSeconds": 17
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description `internal`: Unexpected failure. */
             500: {
                 headers: {
@@ -2575,6 +2894,35 @@ export interface operations {
                      *         "message": "the caller lacks the read capability",
                      *         "details": {
                      *           "capability": "read"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `rate_limited`: Too many requests from this caller (API key or login user) or its organization in the current window; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    /** @description What remains of each limit and seconds until it resets (IETF RateLimit header fields). */
+                    RateLimit: string;
+                    /** @description The limits: quota and window in seconds, per caller and per organization. */
+                    "RateLimit-Policy": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "rate_limited",
+                     *         "message": "rate limit exceeded",
+                     *         "details": {
+                     *           "policy": "caller",
+                     *           "limit": 1200,
+                     *           "retryAfterSeconds": 17
                      *         }
                      *       }
                      *     }
@@ -2724,6 +3072,35 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description `rate_limited`: Too many requests from this caller (API key or login user) or its organization in the current window; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    /** @description What remains of each limit and seconds until it resets (IETF RateLimit header fields). */
+                    RateLimit: string;
+                    /** @description The limits: quota and window in seconds, per caller and per organization. */
+                    "RateLimit-Policy": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "rate_limited",
+                     *         "message": "rate limit exceeded",
+                     *         "details": {
+                     *           "policy": "caller",
+                     *           "limit": 1200,
+                     *           "retryAfterSeconds": 17
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description `internal`: Unexpected failure. */
             500: {
                 headers: {
@@ -2841,6 +3218,35 @@ export interface operations {
                      *         "code": "not_found",
                      *         "message": "session not found",
                      *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `rate_limited`: Too many requests from this caller (API key or login user) or its organization in the current window; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    /** @description What remains of each limit and seconds until it resets (IETF RateLimit header fields). */
+                    RateLimit: string;
+                    /** @description The limits: quota and window in seconds, per caller and per organization. */
+                    "RateLimit-Policy": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "rate_limited",
+                     *         "message": "rate limit exceeded",
+                     *         "details": {
+                     *           "policy": "caller",
+                     *           "limit": 1200,
+                     *           "retryAfterSeconds": 17
+                     *         }
                      *       }
                      *     }
                      */

@@ -1,6 +1,6 @@
 import { MUTED_FOREVER } from '../../src/chats/chat-type';
 import { SessionsService } from '../../src/sessions/sessions.service';
-import { ERRORS_OF_EVERY_OPERATION } from '../../src/common/errors/api-error-responses.decorator';
+import { ERRORS_OF_EVERY_AUTHENTICATED_OPERATION, ERRORS_OF_EVERY_OPERATION } from '../../src/common/errors/api-error-responses.decorator';
 import { ERROR_STATUS } from '../../src/common/errors/error-code';
 import { openApiValidator } from '../support/openapi-validator';
 import { HttpResult, TestApp, Tenant } from '../support/test-app';
@@ -324,10 +324,10 @@ describe('GET /api/v1/sessions/{session}/chats', () => {
   // TestApp.request checks every response above against openapi.json; this makes sure each
   // response the document promises for List chats was actually produced and checked, so none is
   // fiction. The errors every operation can give (500, 503) are exercised by errors.e2e-spec.ts
-  // and the database-outage tests.
+  // and the database-outage tests, 429 (every authenticated operation) by rate-limit.e2e-spec.ts.
   it('produced, and matched to openapi.json, every response the document lists for listChats', () => {
     const validator = openApiValidator();
-    const everyOperation = ERRORS_OF_EVERY_OPERATION.map((code) => String(ERROR_STATUS[code]));
+    const everyOperation = [...ERRORS_OF_EVERY_OPERATION, ...ERRORS_OF_EVERY_AUTHENTICATED_OPERATION].map((code) => String(ERROR_STATUS[code]));
     const own = validator.documentedStatuses('listChats').filter((status) => !everyOperation.includes(status));
     expect(own).toEqual(['200', '400', '401', '403', '404']);
     expect(own.filter((status) => validator.seen.has(`listChats ${status}`))).toEqual(own);

@@ -178,6 +178,21 @@ describe('Session lifecycle', () => {
       expect((await api(tenant, 'POST', '/pairing-code', { phoneNumber: '6281234567890' })).status).toBe(409);
     });
 
+    it('counts the sessions this replica holds by status in /metrics', async () => {
+      const held = async (status: string) => {
+        const match = new RegExp(`^gateway_whatsapp_sessions\\{status="${status}"\\} (\\d+)$`, 'm').exec((await app.request('/metrics')).text);
+        return Number(match?.[1]);
+      };
+      const before = { qr: await held('qr_required'), connected: await held('connected') };
+      const { tenant, socket } = await started();
+      socket.emit('connection.update', { qr: '2@metrics-ref,noise,identity,adv' });
+      await waitFor(async () => (await session(app, tenant)).status === 'qr_required');
+      expect(await held('qr_required')).toBe(before.qr + 1);
+      await open(tenant, socket);
+      expect(await held('qr_required')).toBe(before.qr);
+      expect(await held('connected')).toBe(before.connected + 1);
+    });
+
     it('hands every batch to the SyncEventSink, in order, tagged with its session', async () => {
       const { tenant, socket } = await connected();
       const chat = { id: '6289876543210@s.whatsapp.net', name: 'Bob', conversationTimestamp: 1_719_662_400 };

@@ -4,6 +4,7 @@
  * ready and answers which sessions it believes it holds.
  */
 import 'reflect-metadata';
+import { installGracefulShutdown } from '../../src/lifecycle/graceful-shutdown';
 import { LeaseManager } from '../../src/whatsapp-sync/leases/lease-manager';
 import { TestApp } from './test-app';
 
@@ -16,7 +17,8 @@ async function main(): Promise<void> {
     if (request.type === 'held') process.send!({ id: request.id, held: leases.heldSessionIds() });
     if (request.type === 'close') void app.close().then(() => process.send!({ id: request.id }, () => process.exit(0)));
   });
-  // Shutdown on SIGTERM goes through Nest's shutdown hooks, as in production.
+  // SIGTERM shuts down as in production (src/main.ts: drain, shutdown hooks, exit 0), without the delay.
+  installGracefulShutdown(app.app, { delayMs: 0, graceMs: 10_000, exit: (code) => process.exit(code) });
   process.send!({ type: 'ready', replicaId: leases.replicaId, baseUrl: app.baseUrl });
 }
 

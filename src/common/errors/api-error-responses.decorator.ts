@@ -10,7 +10,11 @@ const EXAMPLES: Record<ErrorCode, { description: string; message: string; detail
   not_found: { description: "The session does not exist or is not owned by the caller's organization.", message: 'session not found' },
   conflict: { description: 'The resource is not in a state that allows this.', message: 'conflict' },
   payload_too_large: { description: 'The request body is too large.', message: 'request body is too large' },
-  rate_limited: { description: 'Too many requests.', message: 'rate limit exceeded' },
+  rate_limited: {
+    description: 'Too many requests from this caller (API key or login user) or its organization in the current window; retry after `Retry-After` seconds.',
+    message: 'rate limit exceeded',
+    details: { policy: 'caller', limit: 1200, retryAfterSeconds: 17 },
+  },
   internal: { description: 'Unexpected failure.', message: 'internal error' },
   unavailable: { description: 'A dependency (e.g. the database) is unavailable.', message: 'the service is temporarily unavailable, retry later' },
 };
@@ -27,7 +31,19 @@ const HEADERS: Partial<Record<ErrorCode, Record<string, HeaderDoc>>> = {
   unauthenticated: {
     'WWW-Authenticate': { description: 'The authentication scheme to use.', required: true, schema: { type: 'string', example: 'Bearer' } },
   },
-  rate_limited: { 'Retry-After': RETRY_AFTER },
+  rate_limited: {
+    'Retry-After': RETRY_AFTER,
+    RateLimit: {
+      description: 'What remains of each limit and seconds until it resets (IETF RateLimit header fields).',
+      required: true,
+      schema: { type: 'string', example: '"caller";r=0;t=17, "org";r=4788;t=17' },
+    },
+    'RateLimit-Policy': {
+      description: 'The limits: quota and window in seconds, per caller and per organization.',
+      required: true,
+      schema: { type: 'string', example: '"caller";q=1200;w=60, "org";q=6000;w=60' },
+    },
+  },
   unavailable: { 'Retry-After': RETRY_AFTER },
 };
 
@@ -36,6 +52,9 @@ const HEADERS: Partial<Record<ErrorCode, Record<string, HeaderDoc>>> = {
  * down. `arrangeDocument` adds them to every operation of the document, so no controller lists them.
  */
 export const ERRORS_OF_EVERY_OPERATION: readonly ErrorCode[] = ['internal', 'unavailable'];
+
+/** Errors any authenticated operation can give: the caller's or its organization's rate limit (src/rate-limit/). */
+export const ERRORS_OF_EVERY_AUTHENTICATED_OPERATION: readonly ErrorCode[] = ['rate_limited'];
 
 /** The OpenAPI response object for an error code: the envelope schema, an example, its headers. */
 export function errorResponse(code: ErrorCode): ResponseObject {

@@ -11,9 +11,15 @@ export function isDatabaseUnavailable(error: unknown): boolean {
       if (CONNECTION_ERROR_CODES.has(code)) return true;
       if (code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03' || code === '53300') return true;
     }
-    if (typeof message === 'string' && /timeout exceeded when trying to connect|Connection terminated|connection timeout/i.test(message)) {
+    if (
+      typeof message === 'string' &&
+      /timeout exceeded when trying to connect|Connection terminated|connection timeout|Query read timeout|connection error and is not queryable|Cannot use a pool after calling end/i.test(message)
+    ) {
       return true;
     }
+    // Connecting to a name with several addresses (localhost: ::1 and 127.0.0.1) fails with an AggregateError.
+    const errors = (current as { errors?: unknown }).errors;
+    if (Array.isArray(errors) && errors.some((inner) => isDatabaseUnavailable(inner))) return true;
     current = (current as { driverError?: unknown; cause?: unknown }).driverError ?? (current as { cause?: unknown }).cause;
   }
   return false;

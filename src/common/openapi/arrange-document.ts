@@ -1,5 +1,5 @@
 import type { OpenAPIObject, OperationObject, PathItemObject, TagObject } from '@nestjs/swagger';
-import { ERRORS_OF_EVERY_OPERATION, errorResponse } from '../errors/api-error-responses.decorator';
+import { ERRORS_OF_EVERY_AUTHENTICATED_OPERATION, ERRORS_OF_EVERY_OPERATION, errorResponse } from '../errors/api-error-responses.decorator';
 import { ERROR_STATUS } from '../errors/error-code';
 import { REQUEST_ID_HEADER } from '../http/request-id';
 import { API_TAGS } from './api-tags';
@@ -27,7 +27,7 @@ export function operationsOf(item: PathItemObject): OperationObject[] {
  * - `paths`: grouped by their operations' tag in the same order (stable: within a tag, the order in
  *   which controllers declare their routes), so the committed openapi.json reads like the reference;
  * - every operation documents the errors any operation can give (500 `internal`, 503 `unavailable`),
- *   unless it documents that status itself;
+ *   and every authenticated one 429 `rate_limited`, unless it documents that status itself;
  * - an operation's description says which capability it needs (from @RequireCapability), unless it
  *   already does;
  * - every response documents the `X-Request-Id` header;
@@ -52,6 +52,9 @@ export function arrangeDocument(document: OpenAPIObject): OpenAPIObject {
         operation.description = [operation.description, `Requires the \`${capability}\` capability.`].filter(Boolean).join('\n\n');
       }
       for (const code of ERRORS_OF_EVERY_OPERATION) operation.responses[ERROR_STATUS[code]] ??= errorResponse(code);
+      if (operation.security?.length) {
+        for (const code of ERRORS_OF_EVERY_AUTHENTICATED_OPERATION) operation.responses[ERROR_STATUS[code]] ??= errorResponse(code);
+      }
       for (const response of Object.values(operation.responses)) {
         if (!response || '$ref' in response) continue;
         response.headers = { [REQUEST_ID_HEADER]: { $ref: `#/components/headers/${REQUEST_ID_HEADER}` }, ...response.headers };

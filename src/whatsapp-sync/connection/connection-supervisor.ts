@@ -2,6 +2,7 @@ import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBoo
 import { AppError } from '../../common/errors/app-error';
 import { AppConfig } from '../../config/app-config';
 import type { SessionConnector } from '../../sessions/session-connector';
+import type { SessionStatus } from '../../sessions/session-status';
 import type { ConnectionStatePatch } from '../../sessions/sessions.repository';
 import { SessionsService } from '../../sessions/sessions.service';
 import { LeaseFence, LeaseFencing } from '../leases/lease-fence';
@@ -63,6 +64,13 @@ export class ConnectionSupervisor implements SessionConnector, LeaseHolder, OnMo
 
   beforeApplicationShutdown(): void {
     clearInterval(this.commandTimer);
+  }
+
+  /** How many sessions held here stand in each status (the `gateway_whatsapp_sessions` metric). */
+  statusCounts(): Partial<Record<SessionStatus, number>> {
+    const counts: Partial<Record<SessionStatus, number>> = {};
+    for (const runner of this.runners.values()) counts[runner.currentStatus] = (counts[runner.currentStatus] ?? 0) + 1;
+    return counts;
   }
 
   /** The runner of a session held here (tests and diagnostics). */

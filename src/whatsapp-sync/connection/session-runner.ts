@@ -75,6 +75,11 @@ export class SessionRunner implements ConnectionListener {
     return this.fence.sessionId;
   }
 
+  /** Where this connection stands now (metrics); `connecting` until the first status is reported. */
+  get currentStatus(): SessionStatus {
+    return this.status ?? 'connecting';
+  }
+
   start(): void {
     this.connecting = this.connect();
   }

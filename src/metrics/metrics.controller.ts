@@ -1,0 +1,20 @@
+import { Controller, Get, Header, Res } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { Public } from '../auth/require-capability.decorator';
+import { GatewayMetrics } from './gateway-metrics';
+
+/** GET /metrics on the API port (when METRICS_PORT is not set). */
+@ApiExcludeController()
+@Public()
+@Controller()
+export class MetricsController {
+  constructor(private readonly metrics: GatewayMetrics) {}
+
+  @Get('metrics')
+  @Header('Cache-Control', 'no-store')
+  async scrape(@Res() response: Response): Promise<void> {
+    response.setHeader('Content-Type', this.metrics.registry.contentType);
+    response.end(await this.metrics.registry.metrics());
+  }
+}

@@ -1,0 +1,97 @@
+import { GatewayMetrics } from '../../src/metrics/gateway-metrics';
+import { MetricsServer } from '../../src/metrics/metrics-server';
+import { SyncMetrics } from '../../src/whatsapp-sync/sync/sync-metrics';
+import { TestApp } from '../support/test-app';
+
+/** The value of one sample line (`name{labels} value`) of a Prometheus text exposition, or undefined. */
+function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
+  const wanted = Object.entries(labels).map(([key, value]) => `${key}="${value}"`);
+  for (const line of text.split('\n')) {
+    const match = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (!match || match[1] !== name) continue;
+    const present = (match[2] ?? '').split(',');
+    if (wanted.every((pair) => present.includes(pair))) return Number(match[3]);
+  }
+  return undefined;
+}
+
+describe('GET /metrics', () => {
+  let app: TestApp;
+
+  beforeAll(async () => {
+    app = await TestApp.start();
+  });
+  afterAll(async () => {
+    await app.close();
+  });
+
+  it('exposes the request histogram by route pattern and status, without credentials', async () => {
+    const tenant = await app.createTenant();
+    const route = '/api/v1/sessions/:session/chats';
+    const before = await app.request('/metrics');
+    const countBefore = sample(before.text, 'http_request_duration_seconds_count', { method: 'GET', route, status_code: '200' }) ?? 0;
+    for (let i = 0; i < 3; i++) expect((await app.request(`/api/v1/sessions/${tenant.sessionId}/chats`, { token: tenant.apiKey })).status).toBe(200);
+    expect((await app.request('/api/v1/sessions/not-mine/chats', { token: tenant.apiKey })).status).toBe(404);
+    expect((await app.request(`/no/such/route/${Math.random()}`)).status).toBe(404);
+
+    const response = await app.request('/metrics');
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+    const text = response.text;
+    expect(text).toContain('# TYPE http_request_duration_seconds histogram');
+    expect(sample(text, 'http_request_duration_seconds_count', { method: 'GET', route, status_code: '200' })).toBe(countBefore + 3);
+    expect(sample(text, 'http_request_duration_seconds_bucket', { le: '+Inf', method: 'GET', route, status_code: '200' })).toBe(countBefore + 3);
+    expect(sample(text, 'http_request_duration_seconds_count', { method: 'GET', route, status_code: '404' })).toBeGreaterThanOrEqual(1);
+    // Unknown paths share one label value: the raw URL never becomes a label.
+    expect(sample(text, 'http_request_duration_seconds_count', { method: 'GET', route: 'unmatched', status_code: '404' })).toBeGreaterThanOrEqual(1);
+    expect(text).not.toContain('/no/such/route');
+    expect(text).not.toContain(tenant.sessionId);
+  });
+
+  it('exposes database pool usage, default process metrics, and the session and sync metrics other modules feed', async () => {
+    const metrics = app.app.get(GatewayMetrics);
+    const sync = app.app.get(SyncMetrics);
+    sync.batchApplied('01J9ZX8K2QHV0M3T6R7P4N5W8C', ['chats.upsert', 'messages.upsert'], 3, 5);
+    sync.batchApplied('01J9ZX8K2QHV0M3T6R7P4N5W8C', ['chats.upsert'], 1, 2);
+    const text = (await app.request('/metrics')).text;
+    expect(sample(text, 'gateway_db_pool_max_connections')).toBe(10);
+    expect(sample(text, 'gateway_db_pool_connections', { state: 'idle' })).toBeGreaterThanOrEqual(1);
+    expect(sample(text, 'gateway_db_pool_connections', { state: 'in_use' })).toBeGreaterThanOrEqual(0);
+    expect(sample(text, 'gateway_db_pool_waiting_requests')).toBe(0);
+    expect(sample(text, 'process_cpu_user_seconds_total')).toBeGreaterThan(0);
+    expect(sample(text, 'nodejs_heap_size_used_bytes')).toBeGreaterThan(0);
+    // The test run's gateways hold no WhatsApp connection (SESSION_CAPACITY=0): every status reads 0.
+    for (const status of ['stopped', 'connecting', 'qr_required', 'connected', 'logged_out', 'failed']) {
+      expect(sample(text, 'gateway_whatsapp_sessions', { status })).toBe(0);
+    }
+    expect(metrics.sessionStatusSource).toBeDefined();
+    expect(sample(text, 'gateway_sync_events_processed_total', { event: 'chats.upsert' })).toBe(2);
+    expect(sample(text, 'gateway_sync_events_processed_total', { event: 'messages.upsert' })).toBe(1);
+  });
+});
+
+describe('METRICS_PORT', () => {
+  it('serves /metrics on its own port only', async () => {
+    const app = await TestApp.start({ METRICS_PORT: '0' });
+    try {
+      const port = app.app.get(MetricsServer).port;
+      expect(port).toEqual(expect.any(Number));
+      expect((await app.request('/metrics')).status).toBe(404);
+      const response = await fetch(`http://127.0.0.1:${port}/metrics`);
+      expect(response.status).toBe(200);
+      expect(await response.text()).toContain('# TYPE http_request_duration_seconds histogram');
+      expect((await fetch(`http://127.0.0.1:${port}/api/v1/anything`)).status).toBe(404);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('METRICS_ENABLED=false serves no /metrics at all', async () => {
+    const app = await TestApp.start({ METRICS_ENABLED: 'false' });
+    try {
+      expect((await app.request('/metrics')).status).toBe(404);
+    } finally {
+      await app.close();
+    }
+  });
+});
