@@ -150,7 +150,7 @@ export async function runIngestBenchmark(context: IngestContext): Promise<Ingest
   const { CliModule } = require(resolve('dist/cli/cli.module.js')) as typeof import('../src/cli/cli.module');
   const { AppConfig } = require(resolve('dist/config/app-config.js')) as typeof import('../src/config/app-config');
   const { ChatSyncService } = require(resolve('dist/whatsapp-sync/sync/chat-sync.service.js')) as typeof import('../src/whatsapp-sync/sync/chat-sync.service');
-  const config = AppConfig.fromEnvironment({ ...process.env, DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn' });
+  const config = AppConfig.fromEnvironment({ ...process.env, DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn', SESSION_CAPACITY: '0' });
   const app = await NestFactory.createApplicationContext(CliModule.forRoot(config), { logger: ['error', 'warn'] });
   try {
     await client.query(

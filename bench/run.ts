@@ -108,7 +108,19 @@ async function main(): Promise<void> {
     // Logging stays on: one JSON line per request, to a file, with the gateway's defaults unless set.
     const gatewayLogging = { level: process.env.LOG_LEVEL ?? 'info', async: process.env.LOG_ASYNC ?? 'false' };
     const gateway = await startGateway({
-      env: { DATABASE_URL: database.url, CURSOR_SECRET: cursorSecret, LOG_LEVEL: gatewayLogging.level, LOG_ASYNC: gatewayLogging.async },
+      env: {
+        DATABASE_URL: database.url,
+        CURSOR_SECRET: cursorSecret,
+        LOG_LEVEL: gatewayLogging.level,
+        LOG_ASYNC: gatewayLogging.async,
+        HOST: '127.0.0.1',
+        // The API only: this process holds no WhatsApp connection, and stops at once when the bench ends.
+        SESSION_CAPACITY: '0',
+        SHUTDOWN_DELAY_MS: '0',
+        // Rate limiting stays on (its per-request work is part of the hot path), with limits the load cannot reach.
+        RATE_LIMIT_PER_CALLER: process.env.RATE_LIMIT_PER_CALLER ?? '10000000',
+        RATE_LIMIT_PER_ORG: process.env.RATE_LIMIT_PER_ORG ?? '100000000',
+      },
       logFile: join(config.resultsDir, 'gateway.log'),
       cpuProfileDir: config.cpuProfileDir,
     });
@@ -196,6 +208,7 @@ async function main(): Promise<void> {
         ingestNaiveChats: config.ingestNaiveChats,
         gatewayLogLevel: gatewayLogging.level,
         gatewayLogAsync: gatewayLogging.async,
+        gatewayRateLimit: `on, ${process.env.RATE_LIMIT_PER_CALLER ?? '10000000'} per caller per window`,
         cases: config.caseFilter.length ? config.caseFilter : 'all',
       },
       dataset: {
