@@ -1,10 +1,10 @@
 import { execFile } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { TestApp } from '../support/test-app';
+import { freePort } from '../support/throwaway-postgres';
 
 const run = promisify(execFile);
 const CLI = join(__dirname, '..', '..', 'dist', 'cli.js');
@@ -19,13 +19,6 @@ async function cli(args: string[], env: Record<string, string | undefined> = {})
   }
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 describe('operator CLI (npm run cli -- ...), the built dist/cli.js', () => {
   let app: TestApp;
