@@ -31,7 +31,8 @@ async function bootstrap(): Promise<void> {
 
   const port = (app.getHttpServer().address() as AddressInfo).port;
   new Logger('Gateway').log({ port }, `listening on port ${port}`);
-  if (config.log.pretty) {
+  // Development (a terminal, or the embedded database) gets the getting-started banner.
+  if (config.log.pretty || embedded) {
     const base = `http://localhost:${port}`;
     console.log(
       [
@@ -46,6 +47,10 @@ async function bootstrap(): Promise<void> {
     );
   }
 }
+
+// A promise rejected with no handler (Baileys can leak one from a closing socket) is logged, not
+// fatal: crashing would drop every WhatsApp connection this replica holds.
+process.on('unhandledRejection', (reason) => new Logger('Process').error({ err: reason }, 'unhandled promise rejection'));
 
 bootstrap().catch((error: unknown) => {
   console.error(error instanceof ConfigValidationError ? error.message : error);
