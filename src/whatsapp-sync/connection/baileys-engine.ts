@@ -11,6 +11,7 @@ import { BAILEYS_SOCKET_FACTORY } from './baileys-socket';
 import type { BaileysSocket, BaileysSocketFactory } from './baileys-socket';
 import { disconnectReasonName } from './disconnect-reason';
 import { ConnectionEvent, ConnectionListener, EngineConnection, WhatsAppEngine } from './whatsapp-engine';
+import { withTimeout } from '../../common/async/with-timeout';
 
 type ILogger = NonNullable<UserFacingSocketConfig['logger']>;
 
@@ -152,14 +153,4 @@ class BaileysConnection implements EngineConnection {
     }
     return events;
   }
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout;
-  return Promise.race([
-    promise,
-    new Promise<T>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
 }

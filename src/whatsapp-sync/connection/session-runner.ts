@@ -7,6 +7,7 @@ import { LeaseFence, LeaseLostError } from '../leases/lease-fence';
 import { backoffDelay } from './backoff';
 import { decideAfterClose } from './disconnect-reason';
 import type { ConnectionEvent, ConnectionListener, EngineConnection, WhatsAppEngine } from './whatsapp-engine';
+import { withTimeout } from '../../common/async/with-timeout';
 
 /** A connection that stayed open this long was stable: the next failure starts the backoff from scratch. */
 const STABLE_CONNECTION_MS = 60_000;
@@ -286,14 +287,4 @@ export class SessionRunner implements ConnectionListener {
       this.logger.warn(`could not record the state of session ${this.sessionId}: ${(error as Error).message}`);
     }
   }
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout;
-  return Promise.race([
-    promise,
-    new Promise<T>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
 }

@@ -4,6 +4,7 @@ import { AppConfig } from '../../config/app-config';
 import { fairShare } from './fair-share';
 import type { LeaseFence } from './lease-fence';
 import { LeasesRepository } from './leases.repository';
+import { withTimeout } from '../../common/async/with-timeout';
 
 /** What the lease manager tells the owner of the connections (the supervisor). */
 export interface LeaseHolder {
@@ -87,7 +88,7 @@ export class LeaseManager implements OnApplicationBootstrap, BeforeApplicationSh
     this.pendingClaims.clear();
     // A database that does not answer must not hold the shutdown up: the leases expire anyway.
     const patience = Math.min(this.settings.leaseTtlMs, SHUTDOWN_STEP_TIMEOUT_MS);
-    await withTimeout(this.ticking, patience).catch(() => undefined);
+    await withTimeout(this.ticking ?? Promise.resolve(), patience).catch(() => undefined);
     await withTimeout(this.leases.heartbeat(this.replicaId, this.settings.capacity, true), patience).catch(() => undefined);
     await this.holder?.closeAll();
     const fences = [...this.held.values()].map((lease) => lease.fence);
@@ -264,15 +265,4 @@ export class LeaseManager implements OnApplicationBootstrap, BeforeApplicationSh
     this.logger.log(`holding session ${sessionId} (epoch ${fence.epoch})`);
     return fence;
   }
-}
-
-function withTimeout<T>(promise: Promise<T> | undefined, ms: number): Promise<T | undefined> {
-  if (!promise) return Promise.resolve(undefined);
-  let timer: NodeJS.Timeout;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
 }
