@@ -98,16 +98,22 @@ function mapHistorySet(data: Record<string, unknown>, helpers: MappingHelpers): 
   return withLinksFirst(ops);
 }
 
-/** A history conversation: absolute state as of its last activity. */
-function mapHistoryChat(chat: Record<string, unknown>, helpers: MappingHelpers): SyncOp[] {
-  const jid = normalizeJid(chat.id);
-  const type = jid ? chatTypeOf(jid) : null;
-  if (!jid || !type) return [];
+/** The LID <-> phone-number links a chat record reveals through its pnJid / lidJid fields. */
+function alternateJidLinks(jid: string, chat: Record<string, unknown>): SyncOp[] {
   const ops: SyncOp[] = [];
   for (const alt of [chat.pnJid, chat.lidJid]) {
     const pair = lidPnPair(jid, alt);
     if (pair) ops.push({ kind: 'link', ...pair });
   }
+  return ops;
+}
+
+/** A history conversation: absolute state as of its last activity. */
+function mapHistoryChat(chat: Record<string, unknown>, helpers: MappingHelpers): SyncOp[] {
+  const jid = normalizeJid(chat.id);
+  const type = jid ? chatTypeOf(jid) : null;
+  if (!jid || !type) return [];
+  const ops: SyncOp[] = alternateJidLinks(jid, chat);
   const lastMessage = record(record(list(chat.messages)[0]).message);
   const at = maxOf([chat.conversationTimestamp, chat.lastMsgTimestamp, chat.lastMessageRecvTimestamp, lastMessage.messageTimestamp].map(toEpochMs));
   const unreadCount = toInt64(chat.unreadCount) ?? 0;
@@ -138,11 +144,7 @@ function mapChatChange(chat: Record<string, unknown>, isUpsert: boolean, helpers
   const jid = normalizeJid(chat.id);
   const type = jid ? chatTypeOf(jid) : null;
   if (!jid || !type) return [];
-  const ops: SyncOp[] = [];
-  for (const alt of [chat.pnJid, chat.lidJid]) {
-    const pair = lidPnPair(jid, alt);
-    if (pair) ops.push({ kind: 'link', ...pair });
-  }
+  const ops: SyncOp[] = alternateJidLinks(jid, chat);
   const op: ChatOp = { kind: 'chat', jid, type, create: true };
   const subject = text(chat.name);
   if (subject !== undefined) op.subject = subject;
