@@ -1,41 +1,68 @@
 import { INestApplication } from '@nestjs/common';
-import { NestExpressApplication } from '@nestjs/platform-express';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
-import type { NextFunction, Request, Response } from 'express';
-import helmet from 'helmet';
-import { Logger } from 'nestjs-pino';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { BEARER_SCHEME } from './auth/require-capability.decorator';
-import { bodyParserErrors, rejectUndecodablePaths } from './common/http/malformed-requests';
-import { REQUEST_ID_HEADER, requestIdMiddleware } from './common/http/request-id';
+import { useJsonBodyParser, frameworkError } from './common/http/malformed-requests';
+import { REQUEST_ID_HEADER, requestIdFor } from './common/http/request-id';
+import { securityHeaders } from './common/http/security-headers';
 import { ErrorEnvelope } from './common/errors/error-envelope';
+import { NestLogger } from './common/logging/nest-logger';
+import { installRequestLog } from './common/logging/request-log';
+import { ROOT_LOGGER } from './common/logging/root-logger';
 import { arrangeDocument } from './common/openapi/arrange-document';
 import { AppConfig } from './config/app-config';
 import { ShutdownCoordinator } from './lifecycle/shutdown-coordinator';
+import { GatewayMetrics } from './metrics/gateway-metrics';
+import { installHttpMetrics } from './metrics/http-metrics.hook';
 
-const MAX_JSON_BODY = '256kb';
+const MAX_JSON_BODY_BYTES = 256 * 1024;
 
 const BEARER_DESCRIPTION =
   'Send Authorization: Bearer <token>. The router accepts two kinds of token and tries each in turn: a frontend-minted login JWT (verified against the frontend JWKS; the person\'s org + role are read from it), or an api-key for a script/service (carrying a fixed set of gateway permissions). The bearerFormat: JWT label describes the person-login case.';
 
+// Swagger UI at /docs loads its own scripts and styles from this origin only; plain-http local
+// development must not be told to upgrade them to https.
+const SECURITY_HEADERS = securityHeaders({ contentSecurityPolicy: { useDefaults: true, directives: { upgradeInsecureRequests: null } } });
+
+/** The HTTP server (Fastify): proxies, body limit, request ids. Create the Nest app with it, then call configureApp. */
+export function createHttpAdapter(config: AppConfig): FastifyAdapter {
+  return new FastifyAdapter({
+    trustProxy: config.http.trustProxy,
+    bodyLimit: MAX_JSON_BODY_BYTES,
+    requestIdHeader: false,
+    genReqId: requestIdFor,
+    // No HTTP-layer 503s on close: graceful shutdown drains the server itself (lifecycle/).
+    return503OnClosing: false,
+    skipMiddie: true,
+    routerOptions: { ignoreTrailingSlash: true },
+    frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+      stampResponse(request.id, reply);
+      const answer = frameworkError(error);
+      reply.code(answer.status).send(answer.toEnvelope());
+    },
+  });
+}
+
 /**
- * Everything about the HTTP surface that is not a module: proxies, security headers, CORS, body
- * limits, logger, Swagger. Signals are main.ts's business (graceful shutdown), not this function's.
+ * Everything about the HTTP surface that is not a module: logger, security headers, request ids,
+ * CORS, body parsing, request log and metrics, Swagger. Signals are main.ts's business (graceful
+ * shutdown), not this function's.
  */
-export function configureApp(app: NestExpressApplication): OpenAPIObject {
+export function configureApp(app: NestFastifyApplication): OpenAPIObject {
   const config = app.get(AppConfig);
-  app.useLogger(app.get(Logger));
-  app.disable('x-powered-by');
-  app.set('etag', false);
-  app.set('trust proxy', config.http.trustProxy);
-  app.use(requestIdMiddleware);
-  app.use(closeConnectionsWhileDraining(app.get(ShutdownCoordinator)));
-  app.use(
-    helmet({
-      // Swagger UI at /docs loads its own scripts and styles from this origin only; plain-http local
-      // development must not be told to upgrade them to https.
-      contentSecurityPolicy: { useDefaults: true, directives: { upgradeInsecureRequests: null } },
-    }),
-  );
+  app.useLogger(app.get(NestLogger));
+  const fastify = app.getHttpAdapter().getInstance() as unknown as FastifyInstance;
+  fastify.decorateRequest('user', null);
+  const shutdown = app.get(ShutdownCoordinator);
+  fastify.addHook('onRequest', (request, reply, done) => {
+    stampResponse(request.id, reply);
+    // From SIGTERM on, every response asks the client to reconnect (through the Service, to a replica that stays).
+    if (shutdown.isDraining) reply.header('connection', 'close');
+    done();
+  });
+  installRequestLog(fastify, app.get(ROOT_LOGGER));
+  if (config.metrics.enabled) installHttpMetrics(fastify, app.get(GatewayMetrics));
   if (config.http.corsOrigins) {
     app.enableCors({
       origin: config.http.corsOrigins === '*' ? '*' : config.http.corsOrigins,
@@ -45,10 +72,7 @@ export function configureApp(app: NestExpressApplication): OpenAPIObject {
       maxAge: 600,
     });
   }
-  app.use(rejectUndecodablePaths);
-  app.useBodyParser('json', { limit: MAX_JSON_BODY });
-  app.useBodyParser('urlencoded', { limit: MAX_JSON_BODY, extended: false });
-  app.use(bodyParserErrors);
+  useJsonBodyParser(fastify);
   const document = buildOpenApiDocument(app);
   SwaggerModule.setup('docs', app, document, {
     jsonDocumentUrl: 'docs-json',
@@ -58,6 +82,12 @@ export function configureApp(app: NestExpressApplication): OpenAPIObject {
     swaggerOptions: { persistAuthorization: true, displayRequestDuration: true },
   });
   return document;
+}
+
+/** Headers every response carries, whatever answers it: the request id and the security headers. */
+function stampResponse(requestId: string, reply: FastifyReply): void {
+  reply.headers(SECURITY_HEADERS);
+  reply.header(REQUEST_ID_HEADER, requestId);
 }
 
 /** What the gateway is, shown at the top of Swagger UI: one string per paragraph. */
@@ -84,10 +114,17 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   return arrangeDocument(document);
 }
 
-/** From SIGTERM on, every response asks the client to reconnect (through the Service, to a replica that stays). */
-function closeConnectionsWhileDraining(shutdown: ShutdownCoordinator) {
-  return (_request: Request, response: Response, next: NextFunction): void => {
-    if (shutdown.isDraining) response.setHeader('Connection', 'close');
-    next();
-  };
+/**
+ * Listens on `host`, or on every interface when none is given (Fastify alone would pick
+ * localhost, which no Kubernetes Service can reach): IPv6 and IPv4 where the host has IPv6.
+ */
+export async function listenOn(app: NestFastifyApplication, port: number, host?: string): Promise<void> {
+  if (host) return void (await app.listen(port, host));
+  try {
+    await app.listen(port, '::');
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code !== 'EAFNOSUPPORT' && code !== 'EADDRNOTAVAIL') throw error;
+    await app.listen(port, '0.0.0.0');
+  }
 }

@@ -1,9 +1,9 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import { NestExpressApplication } from '@nestjs/platform-express';
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DataSource } from 'typeorm';
 import { AppModule } from './app.module';
-import { configureApp } from './app.setup';
+import { configureApp, createHttpAdapter, listenOn } from './app.setup';
 import { ApiKeysService } from './auth/api-keys/api-keys.service';
 import { AppConfig } from './config/app-config';
 import { ConfigValidationError } from './config/environment';
@@ -25,10 +25,10 @@ async function main(): Promise<void> {
   const embedded = config.database.url ? undefined : await startEmbeddedPostgres(config.database.embedded);
   if (embedded) config = AppConfig.fromEnvironment({ ...process.env, DATABASE_URL: embedded.url });
 
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), { bufferLogs: true, bodyParser: false });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), createHttpAdapter(config), { bufferLogs: true, bodyParser: false });
   configureApp(app);
   if (embedded) process.once('exit', () => void embedded.stop());
-  await app.listen(config.port);
+  await listenOn(app, config.port, config.host);
 
   const sessionId = await ensureDemoSession(app);
   const key = await app.get(ApiKeysService).create(DEMO_ORG, ['read'], 'demo key');
@@ -48,7 +48,7 @@ async function main(): Promise<void> {
   );
 }
 
-async function ensureDemoSession(app: NestExpressApplication): Promise<string> {
+async function ensureDemoSession(app: NestFastifyApplication): Promise<string> {
   const dataSource = app.get(DataSource);
   const [existing] = await dataSource.query('SELECT id FROM sessions WHERE org_id = $1 AND name = $2 ORDER BY id LIMIT 1', [
     DEMO_ORG,

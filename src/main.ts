@@ -1,10 +1,10 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { NestExpressApplication } from '@nestjs/platform-express';
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { AddressInfo } from 'node:net';
 import { AppModule } from './app.module';
-import { configureApp } from './app.setup';
+import { configureApp, createHttpAdapter, listenOn } from './app.setup';
 import { AppConfig } from './config/app-config';
 import { ConfigValidationError } from './config/environment';
 import { startEmbeddedPostgres } from './database/embedded-postgres';
@@ -16,7 +16,7 @@ async function bootstrap(): Promise<void> {
   const embedded = config.database.url ? undefined : await startEmbeddedPostgres(config.database.embedded);
   if (embedded) config = AppConfig.fromEnvironment({ ...process.env, DATABASE_URL: embedded.url });
 
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), { bufferLogs: true, bodyParser: false });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), createHttpAdapter(config), { bufferLogs: true, bodyParser: false });
   configureApp(app);
   // SIGTERM/SIGINT: drain, clean up, close the pool, stop the embedded database, exit 0.
   installGracefulShutdown(app, {
@@ -26,8 +26,7 @@ async function bootstrap(): Promise<void> {
       void (embedded ? embedded.stop().catch(() => undefined) : Promise.resolve()).then(() => process.exit(code));
     },
   });
-  if (config.host) await app.listen(config.port, config.host);
-  else await app.listen(config.port);
+  await listenOn(app, config.port, config.host);
 
   const port = (app.getHttpServer().address() as AddressInfo).port;
   new Logger('Gateway').log({ port }, `listening on port ${port}`);

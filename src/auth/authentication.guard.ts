@@ -1,8 +1,7 @@
 import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 import { AppError } from '../common/errors/app-error';
-import type { Principal } from './principal';
 import { PUBLIC_ROUTE } from './require-capability.decorator';
 import { TOKEN_AUTHENTICATORS, TokenAuthenticator } from './token-authenticator';
 
@@ -22,7 +21,7 @@ export class AuthenticationGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, [context.getHandler(), context.getClass()])) return true;
-    const request = context.switchToHttp().getRequest<Request & { user?: Principal }>();
+    const request = context.switchToHttp().getRequest<FastifyRequest>();
     const token = BEARER.exec(request.headers.authorization ?? '')?.[1];
     if (!token) throw AppError.unauthenticated();
     for (const authenticator of this.authenticators) {

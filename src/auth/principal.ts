@@ -10,3 +10,10 @@ export interface Principal {
   /** The API key's id, for a script. */
   keyId?: string;
 }
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The caller, set by the authentication guard; null on public routes and before authentication. */
+    user: Principal | null;
+  }
+}

@@ -1,7 +1,7 @@
 import { Controller, Get, Res, ServiceUnavailableException } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckResult, HealthCheckService } from '@nestjs/terminus';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { Public } from '../auth/require-capability.decorator';
 import { ReadinessIndicators } from './readiness.indicators';
 
@@ -28,7 +28,7 @@ export class HealthController {
   /** Readiness: the database answers, migrations are applied, the replica is not draining. */
   @Get('readyz')
   @HealthCheck({ noCache: true, swaggerDocumentation: false })
-  async readiness(@Res({ passthrough: true }) response: Response): Promise<HealthCheckResult> {
+  async readiness(@Res({ passthrough: true }) reply: FastifyReply): Promise<HealthCheckResult> {
     try {
       return await this.health.check([
         () => this.checks.draining(),
@@ -37,7 +37,7 @@ export class HealthController {
       ]);
     } catch (error) {
       if (!(error instanceof ServiceUnavailableException)) throw error;
-      response.status(503);
+      reply.status(503);
       return error.getResponse() as HealthCheckResult;
     }
   }

@@ -1,6 +1,6 @@
 import { Controller, Get, Header, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { Public } from '../auth/require-capability.decorator';
 import { GatewayMetrics } from './gateway-metrics';
 
@@ -13,8 +13,7 @@ export class MetricsController {
 
   @Get('metrics')
   @Header('Cache-Control', 'no-store')
-  async scrape(@Res() response: Response): Promise<void> {
-    response.setHeader('Content-Type', this.metrics.registry.contentType);
-    response.end(await this.metrics.registry.metrics());
+  async scrape(@Res() reply: FastifyReply): Promise<void> {
+    reply.type(this.metrics.registry.contentType).send(await this.metrics.registry.metrics());
   }
 }

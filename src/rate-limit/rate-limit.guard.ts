@@ -1,6 +1,5 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
-import type { Request, Response } from 'express';
-import type { Principal } from '../auth/principal';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../common/errors/app-error';
 import { RateLimitDecision, rateLimitHeader, RateLimiter } from './rate-limiter';
 
@@ -20,16 +19,16 @@ export class RateLimitGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     if (!this.limiter.enabled) return true;
     const http = context.switchToHttp();
-    const principal = http.getRequest<Request & { user?: Principal }>().user;
+    const principal = http.getRequest<FastifyRequest>().user;
     if (!principal) return true;
     const decision = this.limiter.check(principal);
-    const response = http.getResponse<Response>();
-    return decision instanceof Promise ? decision.then((d) => this.apply(d, response)) : this.apply(decision, response);
+    const reply = http.getResponse<FastifyReply>();
+    return decision instanceof Promise ? decision.then((d) => this.apply(d, reply)) : this.apply(decision, reply);
   }
 
-  private apply(decision: RateLimitDecision, response: Response): boolean {
-    response.setHeader('RateLimit-Policy', this.policyHeader);
-    response.setHeader('RateLimit', rateLimitHeader(decision.states));
+  private apply(decision: RateLimitDecision, reply: FastifyReply): boolean {
+    reply.header('RateLimit-Policy', this.policyHeader);
+    reply.header('RateLimit', rateLimitHeader(decision.states));
     const refused = decision.refusedBy;
     if (!refused) return true;
     throw new AppError(

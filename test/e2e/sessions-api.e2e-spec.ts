@@ -107,6 +107,24 @@ describe('Sessions API', () => {
       expect(unknown.status).toBe(400);
       expect(unknown.body.error.details).toEqual({ parameter: 'status' });
     });
+
+    it('takes a bodiless request that says Content-Type: application/json, and refuses a body of another type', async () => {
+      const tenant = await app.createTenant(ALL);
+      const bodiless = await app.request(`/api/v1/sessions/${tenant.sessionId}/stop`, {
+        token: tenant.apiKey,
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+      });
+      expect(bodiless.status).toBe(200);
+      const xml = await app.request('/api/v1/sessions', {
+        token: tenant.apiKey,
+        method: 'POST',
+        body: '<session><name>x</name></session>',
+        headers: { 'content-type': 'application/xml' },
+      });
+      expect(xml.status).toBe(400);
+      expect(xml.body.error).toEqual({ code: 'invalid_argument', message: 'unsupported content type: send application/json', details: { parameter: 'body' } });
+    });
   });
 
   describe('GET /sessions pagination', () => {

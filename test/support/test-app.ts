@@ -1,12 +1,12 @@
 import 'reflect-metadata';
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { NestExpressApplication } from '@nestjs/platform-express';
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { AppModule } from '../../src/app.module';
-import { configureApp } from '../../src/app.setup';
+import { configureApp, createHttpAdapter } from '../../src/app.setup';
 import { ApiKeysService } from '../../src/auth/api-keys/api-keys.service';
 import type { Capability } from '../../src/auth/capabilities';
 import { AppConfig } from '../../src/config/app-config';
@@ -45,7 +45,7 @@ class TestValuesModule {
  */
 export class TestApp {
   private constructor(
-    readonly app: NestExpressApplication,
+    readonly app: NestFastifyApplication,
     readonly baseUrl: string,
   ) {}
 
@@ -58,13 +58,14 @@ export class TestApp {
     };
     const config = AppConfig.fromEnvironment({ ...defaults, ...process.env, ...env });
     const module = AppModule.forRoot(config);
-    let app: NestExpressApplication;
+    let app: NestFastifyApplication;
+    const logger = process.env.TEST_LOGS ? (['log', 'warn', 'error'] as const).slice() : (false as const);
     if (options.providers && options.providers.length > 0) {
       let builder = Test.createTestingModule({ imports: [module, TestValuesModule.with(options.providers)] });
       for (const provider of options.providers) builder = builder.overrideProvider(provider.provide).useValue(provider.useValue);
-      app = (await builder.compile()).createNestApplication<NestExpressApplication>({ logger: process.env.TEST_LOGS ? ['log', 'warn', 'error'] : false, bodyParser: false });
+      app = (await builder.compile()).createNestApplication<NestFastifyApplication>(createHttpAdapter(config), { logger, bodyParser: false });
     } else {
-      app = await NestFactory.create<NestExpressApplication>(module, { logger: process.env.TEST_LOGS ? ['log', 'warn', 'error'] : false, bodyParser: false });
+      app = await NestFactory.create<NestFastifyApplication>(module, createHttpAdapter(config), { logger, bodyParser: false });
     }
     configureApp(app);
     await app.listen(0, '127.0.0.1');

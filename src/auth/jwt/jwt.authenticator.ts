@@ -1,4 +1,4 @@
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 import { ExtractJwt, Strategy as JwtStrategy, StrategyOptionsWithoutRequest } from 'passport-jwt';
 import type { AppConfig } from '../../config/app-config';
 import type { Capability } from '../capabilities';
@@ -54,7 +54,7 @@ export class JwtAuthenticator implements TokenAuthenticator {
     return token.split('.').length === 3;
   }
 
-  authenticate(_token: string, request: Request): Promise<Principal | null> {
+  authenticate(_token: string, request: FastifyRequest): Promise<Principal | null> {
     return runStrategy<Principal>(this.strategy, request);
   }
 

@@ -20,6 +20,11 @@ export class AppError extends Error {
     this.status = ERROR_STATUS[code];
   }
 
+  /** The response body: `{ "error": { code, message, details } }`. */
+  toEnvelope(): { error: { code: ErrorCode; message: string; details: ErrorDetails } } {
+    return { error: { code: this.code, message: this.message, details: this.details } };
+  }
+
   static invalidArgument(message: string, details: ErrorDetails = {}): AppError {
     return new AppError('invalid_argument', message, details);
   }

@@ -1,5 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { refusedBodyError } from '../http/malformed-requests';
 import { AppError } from './app-error';
 import { errorCodeForStatus } from './error-code';
 import { isDatabaseUnavailable } from './database-unavailable';
@@ -14,15 +15,14 @@ export class ErrorEnvelopeFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
-    const request = http.getRequest<Request>();
-    const response = http.getResponse<Response>();
+    const request = http.getRequest<FastifyRequest>();
+    const reply = http.getResponse<FastifyReply>();
     const error = this.toAppError(exception, request);
-    if (response.headersSent) return;
-    for (const [name, value] of Object.entries(error.headers)) response.setHeader(name, value);
-    response.status(error.status).json({ error: { code: error.code, message: error.message, details: error.details } });
+    if (reply.sent) return;
+    reply.headers(error.headers).code(error.status).send(error.toEnvelope());
   }
 
-  private toAppError(exception: unknown, request: Request): AppError {
+  private toAppError(exception: unknown, request: FastifyRequest): AppError {
     if (exception instanceof AppError) return exception;
     if (exception instanceof HttpException) return fromHttpException(exception);
     if (isDatabaseUnavailable(exception)) {
@@ -38,6 +38,8 @@ function fromHttpException(exception: HttpException): AppError {
   const status = exception.getStatus();
   const code = errorCodeForStatus(status);
   if (status === 404) return new AppError('not_found', 'route not found');
+  const refusedBody = refusedBodyError(status);
+  if (refusedBody) return refusedBody;
   if (code === 'unauthenticated') return AppError.unauthenticated();
   return new AppError(code, code === 'internal' ? 'internal error' : exception.message);
 }

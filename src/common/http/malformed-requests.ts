@@ -1,25 +1,37 @@
-import type { NextFunction, Request, Response } from 'express';
+import type { FastifyInstance } from 'fastify';
 import { AppError } from '../errors/app-error';
 
 /**
- * body-parser reports a bad body as an error carrying `type` (e.g. `entity.parse.failed`) and a
- * 4xx status. Turn those into the API's own errors before Nest sees them, so the envelope says
- * what was wrong with the body without echoing parser internals.
+ * Fastify refuses an oversized body (413) or one of a type no parser takes (415) before any
+ * handler; Nest hands these to the filters as HttpExceptions. Their API errors, or undefined for
+ * any other status.
  */
-export function bodyParserErrors(error: unknown, _request: Request, _response: Response, next: NextFunction): void {
-  const { type, status } = (error ?? {}) as { type?: unknown; status?: unknown };
-  if (typeof type !== 'string' || typeof status !== 'number' || status < 400 || status >= 500) return next(error);
-  if (status === 413) return next(new AppError('payload_too_large', 'request body is too large'));
-  if (type === 'entity.parse.failed') return next(AppError.invalidArgument('request body is not valid JSON', { parameter: 'body' }));
-  return next(AppError.invalidArgument('request body cannot be read', { parameter: 'body' }));
+export function refusedBodyError(status: number): AppError | undefined {
+  if (status === 413) return new AppError('payload_too_large', 'request body is too large');
+  if (status === 415) return AppError.invalidArgument('unsupported content type: send application/json', { parameter: 'body' });
+  return undefined;
 }
 
-/** A path that is not valid percent-encoding names no resource: 404, before any routing or auth. */
-export function rejectUndecodablePaths(request: Request, _response: Response, next: NextFunction): void {
-  try {
-    decodeURIComponent(request.path);
-  } catch {
-    return next(new AppError('not_found', 'route not found'));
-  }
-  next();
+/**
+ * JSON bodies go through Fastify's own parser (prototype poisoning refused), except that an empty
+ * body is no body: clients send `Content-Type: application/json` on a bodiless DELETE or POST.
+ */
+export function useJsonBodyParser(fastify: FastifyInstance): void {
+  const parseJson = fastify.getDefaultJsonParser('error', 'error');
+  fastify.removeContentTypeParser('application/json');
+  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (body === '') return done(null, undefined);
+    parseJson(request, body as string, (error, value) => {
+      if (error) return done(AppError.invalidArgument('request body is not valid JSON', { parameter: 'body' }), undefined);
+      done(null, value);
+    });
+  });
+}
+
+/**
+ * What Fastify's router reports before routing (frameworkErrors): a path that is not valid
+ * percent-encoding names no resource (404); anything else is a malformed request.
+ */
+export function frameworkError(error: { code?: string }): AppError {
+  return error.code === 'FST_ERR_BAD_URL' ? new AppError('not_found', 'route not found') : AppError.invalidArgument('malformed request');
 }

@@ -1,22 +1,28 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { prettyTransport, requestLogLevel, requestLogProps, serializeError, serializeRequest } from './request-log';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { prettyTransport, requestLogLevel, requestLogLine, serializeError } from './request-log';
 
-const req = (url: string, extra: Record<string, unknown> = {}) => ({ url, ...extra }) as unknown as IncomingMessage;
-const res = (statusCode: number, headersSent = true) => ({ statusCode, headersSent }) as unknown as ServerResponse;
+const request = (extra: Partial<FastifyRequest> = {}) =>
+  ({ id: 'r1', method: 'GET', url: '/api/v1/sessions/S/chats?cursor=abc&limit=5', ip: '203.0.113.7', is404: false, user: null, routeOptions: { url: '/api/v1/sessions/:session/chats' }, headers: { authorization: 'Bearer wgk_x' }, ...extra }) as unknown as FastifyRequest;
+const reply = (statusCode: number) => ({ statusCode, elapsedTime: 1.23456 }) as unknown as FastifyReply;
 
 describe('request log', () => {
-  it('serializes the request without headers or query string', () => {
-    const raw = { originalUrl: '/api/v1/sessions/S/chats?cursor=abc&limit=5', ip: '203.0.113.7', headers: { authorization: 'Bearer wgk_x' } };
-    const line = serializeRequest({ id: 'r1', method: 'GET', url: raw.originalUrl, raw: raw as never });
-    expect(line).toEqual({ id: 'r1', method: 'GET', path: '/api/v1/sessions/S/chats', ip: '203.0.113.7' });
+  it('describes the request without headers or query string, with route, status, duration and caller', () => {
+    const line = requestLogLine(request({ user: { kind: 'api_key', orgId: 'o1', keyId: 'K1', capabilities: new Set() } }), reply(200), '/api/v1/sessions/S/chats');
+    expect(line).toEqual({
+      req: { id: 'r1', method: 'GET', path: '/api/v1/sessions/S/chats', ip: '203.0.113.7' },
+      route: '/api/v1/sessions/:session/chats',
+      res: { statusCode: 200 },
+      durationMs: 1.235,
+      orgId: 'o1',
+      keyId: 'K1',
+    });
     expect(JSON.stringify(line)).not.toContain('wgk_');
   });
 
-  it('adds route and caller once the response is on its way, never before', () => {
-    const request = req('/x', { route: { path: '/api/v1/sessions/:session/chats' }, user: { orgId: 'o1', keyId: 'K1', kind: 'api_key' } });
-    expect(requestLogProps(request, res(200, false))).toEqual({});
-    expect(requestLogProps(request, res(200))).toEqual({ route: '/api/v1/sessions/:session/chats', orgId: 'o1', keyId: 'K1' });
-    expect(requestLogProps(req('/x', { route: { path: '/{*path}' } }), res(404))).toEqual({});
+  it('names no route for a request that matched none, and no caller before authentication', () => {
+    const line = requestLogLine(request({ is404: true }), reply(404), '/nope');
+    expect(line).not.toHaveProperty('route');
+    expect(line).not.toHaveProperty('orgId');
   });
 
   it('drops the SQL parameters of a failed query from a logged error', () => {
@@ -26,12 +32,12 @@ describe('request log', () => {
   });
 
   it('keeps successful probes and scrapes quiet, and logs client and server errors', () => {
-    expect(requestLogLevel(req('/healthz'), res(200))).toBe('silent');
-    expect(requestLogLevel(req('/metrics'), res(200))).toBe('silent');
-    expect(requestLogLevel(req('/readyz'), res(503))).toBe('warn');
-    expect(requestLogLevel(req('/api/v1/x'), res(200))).toBe('info');
-    expect(requestLogLevel(req('/api/v1/x'), res(429))).toBe('warn');
-    expect(requestLogLevel(req('/api/v1/x'), res(503))).toBe('error');
+    expect(requestLogLevel('/healthz', 200)).toBe('silent');
+    expect(requestLogLevel('/metrics', 200)).toBe('silent');
+    expect(requestLogLevel('/readyz', 503)).toBe('warn');
+    expect(requestLogLevel('/api/v1/x', 200)).toBe('info');
+    expect(requestLogLevel('/api/v1/x', 429)).toBe('warn');
+    expect(requestLogLevel('/api/v1/x', 503)).toBe('error');
   });
 
   it('uses pino-pretty when wanted and installed, and falls back to JSON when it is not (a production image)', () => {

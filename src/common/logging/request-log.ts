@@ -1,27 +1,57 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Request } from 'express';
-import type { Principal } from '../../auth/principal';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type pino from 'pino';
 import { routePattern } from '../http/route-pattern';
 
 /** Paths polled by Kubernetes and Prometheus: logged only when they fail. */
 const QUIET_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
 
-type SerializedRequest = { id: unknown; method: string; url: string; raw: IncomingMessage & Partial<Request> };
-type SerializedResponse = { statusCode: number };
+type RequestLogLevel = 'error' | 'warn' | 'info' | 'silent';
 
 /**
- * What a request line says about the request: id, method, path (without the query string, which is
- * the caller's business) and client address (X-Forwarded-For when TRUST_PROXY allows). Never headers,
- * so never a token or an API key.
+ * One JSON line per request, written once the response is sent: request id, method, path (without
+ * the query string, which is the caller's business), client address (X-Forwarded-For when
+ * TRUST_PROXY allows), route pattern, status, duration and the caller (org, API key id or login
+ * subject). Never headers, so never a token or an API key.
  */
-export function serializeRequest(request: SerializedRequest): Record<string, unknown> {
-  const raw = request.raw;
-  const url = raw?.originalUrl ?? request.url;
-  return { id: request.id, method: request.method, path: url.split('?', 1)[0], ip: raw?.ip ?? raw?.socket?.remoteAddress };
+export function installRequestLog(fastify: FastifyInstance, logger: pino.Logger): void {
+  fastify.addHook('onResponse', (request, reply, done) => {
+    const path = pathOf(request.url);
+    const level = requestLogLevel(path, reply.statusCode);
+    if (level !== 'silent' && logger.isLevelEnabled(level)) logger[level](requestLogLine(request, reply, path), 'request completed');
+    done();
+  });
+  fastify.addHook('onRequestAbort', (request, done) => {
+    if (logger.isLevelEnabled('warn')) logger.warn(requestLogLine(request, undefined, pathOf(request.url)), 'request aborted by the client');
+    done();
+  });
 }
 
-export function serializeResponse(response: SerializedResponse): Record<string, unknown> {
-  return { statusCode: response.statusCode };
+export function requestLogLine(request: FastifyRequest, reply: FastifyReply | undefined, path: string): Record<string, unknown> {
+  const line: Record<string, unknown> = { req: { id: request.id, method: request.method, path, ip: request.ip } };
+  const route = routePattern(request);
+  if (route) line.route = route;
+  if (reply) {
+    line.res = { statusCode: reply.statusCode };
+    line.durationMs = Math.round(reply.elapsedTime * 1000) / 1000;
+  }
+  const principal = request.user;
+  if (principal) {
+    line.orgId = principal.orgId;
+    if (principal.keyId) line.keyId = principal.keyId;
+    if (principal.subject) line.subject = principal.subject;
+  }
+  return line;
+}
+
+export function requestLogLevel(path: string, statusCode: number): RequestLogLevel {
+  if (statusCode >= 500) return QUIET_PATHS.has(path) && statusCode === 503 ? 'warn' : 'error';
+  if (statusCode >= 400) return 'warn';
+  return QUIET_PATHS.has(path) ? 'silent' : 'info';
+}
+
+function pathOf(url: string): string {
+  const query = url.indexOf('?');
+  return query === -1 ? url : url.slice(0, query);
 }
 
 /**
@@ -32,32 +62,6 @@ export function serializeError(error: Record<string, unknown>): Record<string, u
   if (!error || typeof error !== 'object' || !('parameters' in error)) return error;
   const { parameters: _parameters, ...rest } = error;
   return rest;
-}
-
-/**
- * Called by pino-http when the request starts and again when it ends: at the end, the route
- * pattern and the caller (org, API key id or login subject) are known and added to the line.
- */
-export function requestLogProps(request: IncomingMessage, response: ServerResponse): Record<string, string> {
-  const props: Record<string, string> = {};
-  if (!response.headersSent) return props;
-  const route = routePattern(request);
-  if (route) props.route = route;
-  const principal = (request as IncomingMessage & { user?: Principal }).user;
-  if (principal) {
-    props.orgId = principal.orgId;
-    if (principal.keyId) props.keyId = principal.keyId;
-    if (principal.subject) props.subject = principal.subject;
-  }
-  return props;
-}
-
-export function requestLogLevel(request: IncomingMessage, response: ServerResponse, error?: Error): 'error' | 'warn' | 'info' | 'silent' {
-  if (error || response.statusCode >= 500) {
-    return QUIET_PATHS.has((request.url ?? '').split('?', 1)[0]) && response.statusCode === 503 ? 'warn' : 'error';
-  }
-  if (response.statusCode >= 400) return 'warn';
-  return QUIET_PATHS.has((request.url ?? '').split('?', 1)[0]) ? 'silent' : 'info';
 }
 
 /**

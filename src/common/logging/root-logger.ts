@@ -1,0 +1,29 @@
+import pino from 'pino';
+import { prettyTransport, serializeError } from './request-log';
+
+export const ROOT_LOGGER = Symbol('ROOT_LOGGER');
+
+/** Bytes the asynchronous destination gathers before one write(2). */
+const ASYNC_BUFFER_BYTES = 4096;
+
+/**
+ * The process's one pino logger: the request log and Nest's application log both write through it.
+ * Secret-bearing headers are redacted should anything ever log them.
+ *
+ * LOG_ASYNC: JSON lines are buffered and written in the background (pino's asynchronous
+ * destination, flushed at exit) instead of one synchronous write(2) per line. Pretty output
+ * already goes through a worker thread (its transport).
+ */
+export function createRootLogger(log: { level: string; pretty: boolean; async: boolean }): pino.Logger {
+  const transport = prettyTransport(log.pretty);
+  const options: pino.LoggerOptions = {
+    level: log.level,
+    redact: {
+      paths: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-api-key"]', 'res.headers["set-cookie"]', 'headers.authorization'],
+      censor: '[redacted]',
+    },
+    serializers: { err: (error: Error) => serializeError(pino.stdSerializers.err(error) as unknown as Record<string, unknown>) },
+  };
+  if (transport) return pino({ ...options, transport });
+  return pino(options, pino.destination({ dest: 1, sync: !log.async, minLength: log.async ? ASYNC_BUFFER_BYTES : 0 }));
+}
