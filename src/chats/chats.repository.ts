@@ -4,28 +4,15 @@ import type { Pool } from 'pg';
 import { DataSource } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { ChatType } from './chat-type';
+import type { ChatResponse } from './dto/chat.response';
 
-/** A chat as the display listing reads it, with the sort key that positions it. */
-export interface DisplayChatRow {
-  id: number;
-  sessionId: string;
-  jid: string;
-  type: ChatType;
-  name: string | null;
-  pinned: boolean;
-  archived: boolean;
-  mutedUntil: number | null;
-  lastMessageAt: number | null;
-  unreadCount: number;
-  markedUnread: boolean;
-  /** sort_pin and sort_last as PostgreSQL returns int8 (a decimal string): with `id`, the row's position. */
-  sortPin: string;
-  sortLast: string;
-}
+/** (sort_pin, sort_last, id): where a chat stands in display order, as a cursor carries it. */
+export type DisplayPosition = [sortPin: bigint, sortLast: bigint, id: bigint];
 
-/** (sort_pin, sort_last, id): where a row stands in display order, as a cursor carries it. */
-export function displayPosition(row: DisplayChatRow): [bigint, bigint, bigint] {
-  return [BigInt(row.sortPin), BigInt(row.sortLast), BigInt(row.id)];
+/** One page of chats in display order, and the position after which the next page starts (none: the last page). */
+export interface DisplayPage {
+  chats: ChatResponse[];
+  next?: DisplayPosition;
 }
 
 /** One row as pg returns it in array mode, in the order of PAGE_COLUMNS (bigint columns arrive as strings). */
@@ -63,11 +50,15 @@ const ownedPage = (keyset: string) => `
 const FIRST_PAGE = ownedPage('');
 const NEXT_PAGE = ownedPage(' AND (sort_pin, sort_last, id) < ($4, $5, $6)');
 
-/** The SQL and parameters of one display page: the repository runs it, the benchmark EXPLAINs it. */
-export function displayPageQuery(orgId: string, sessionId: string, count: number, after?: readonly bigint[]): { text: string; values: unknown[] } {
+/**
+ * The SQL and parameters of one display page: the repository runs it, the benchmark EXPLAINs it.
+ * `name` makes it a prepared statement on each pooled connection: PostgreSQL parses it once per
+ * connection instead of on every page.
+ */
+export function displayPageQuery(orgId: string, sessionId: string, count: number, after?: readonly bigint[]): { name: string; text: string; values: unknown[] } {
   return after
-    ? { text: NEXT_PAGE, values: [sessionId, orgId, count, after[0].toString(), after[1].toString(), after[2].toString()] }
-    : { text: FIRST_PAGE, values: [sessionId, orgId, count] };
+    ? { name: 'chats_display_page_after', text: NEXT_PAGE, values: [sessionId, orgId, count, after[0].toString(), after[1].toString(), after[2].toString()] }
+    : { name: 'chats_display_page_first', text: FIRST_PAGE, values: [sessionId, orgId, count] };
 }
 
 @Injectable()
@@ -81,28 +72,36 @@ export class ChatsRepository {
   }
 
   /**
-   * Up to `count` chats of the session in display order, starting after `after` when given; or
-   * undefined when `orgId` does not own the session.
+   * Up to `limit` chats of the session in display order, starting after `after` when given; or
+   * undefined when `orgId` does not own the session. One row more than the page is read, so the
+   * page knows whether another follows without a count query.
    */
-  async findOwnedPageForDisplay(orgId: string, sessionId: string, count: number, after?: readonly bigint[]): Promise<DisplayChatRow[] | undefined> {
-    const query = displayPageQuery(orgId, sessionId, count, after);
-    const { rows } = await this.pool.query<RawDisplayChat>({ text: query.text, values: query.values, rowMode: 'array' });
+  async findOwnedPageForDisplay(orgId: string, sessionId: string, limit: number, after?: readonly bigint[]): Promise<DisplayPage | undefined> {
+    const query = displayPageQuery(orgId, sessionId, limit + 1, after);
+    const { rows } = await this.pool.query<RawDisplayChat>({ ...query, rowMode: 'array' });
     if (rows.length === 0) return undefined;
-    if (rows[0][0] === null) return [];
-    return rows.map((row) => ({
-      id: Number(row[0]),
-      sessionId,
-      jid: row[1],
-      type: row[2],
-      name: row[3],
-      pinned: row[9] !== '-1',
-      archived: row[4],
-      mutedUntil: row[5] === null ? null : Number(row[5]),
-      lastMessageAt: row[6] === null ? null : Number(row[6]),
-      unreadCount: row[7],
-      markedUnread: row[8],
-      sortPin: row[9],
-      sortLast: row[10],
-    }));
+    if (rows[0][0] === null) return { chats: [] };
+    const count = Math.min(rows.length, limit);
+    const chats = new Array<ChatResponse>(count);
+    for (let i = 0; i < count; i++) chats[i] = toChat(rows[i], sessionId);
+    if (rows.length <= limit) return { chats };
+    const last = rows[count - 1];
+    return { chats, next: [BigInt(last[9]), BigInt(last[10]), BigInt(last[0] as string)] };
   }
+}
+
+/** A stored chat as List chats shows it: a chat marked unread counts at least one unread message. */
+function toChat(row: RawDisplayChat, sessionId: string): ChatResponse {
+  return {
+    archived: row[4],
+    id: Number(row[0]),
+    jid: row[1],
+    lastMessageAt: row[6] === null ? null : Number(row[6]),
+    mutedUntil: row[5] === null ? null : Number(row[5]),
+    name: row[3],
+    pinned: row[9] !== '-1',
+    sessionId,
+    type: row[2],
+    unreadCount: row[8] ? Math.max(row[7], 1) : row[7],
+  };
 }

@@ -3,9 +3,8 @@ import { CursorCodec } from '../common/pagination/cursor-codec';
 import { PageQuery } from '../common/pagination/page-query';
 import { normalizeSessionId, sessionNotFound } from '../sessions/session-id';
 import { SessionsService } from '../sessions/sessions.service';
-import { ChatsRepository, displayPosition } from './chats.repository';
+import { ChatsRepository } from './chats.repository';
 import { ChatPageResponse } from './dto/chat-page.response';
-import { ChatResponse } from './dto/chat.response';
 
 const POSITION_KEYS = 3;
 
@@ -23,16 +22,10 @@ export class ChatsService {
     if (sessionId === undefined) throw sessionNotFound();
     const scope = `chats:${sessionId}`;
     const after = page.cursor === undefined ? undefined : await this.decodeCursor(orgId, sessionId, scope, page.cursor);
-    // One row more than the page tells whether another page follows, without a count query. The
-    // same statement checks ownership, so the hot path is one round trip to the database.
-    const rows = await this.chats.findOwnedPageForDisplay(orgId, sessionId, page.limit + 1, after);
-    if (rows === undefined) throw sessionNotFound();
-    const hasMore = rows.length > page.limit;
-    const pageRows = hasMore ? rows.slice(0, page.limit) : rows;
-    return {
-      data: pageRows.map(ChatResponse.fromRow),
-      nextCursor: hasMore ? this.cursors.encode(scope, displayPosition(pageRows[pageRows.length - 1])) : null,
-    };
+    // The same statement checks ownership, so the hot path is one round trip to the database.
+    const found = await this.chats.findOwnedPageForDisplay(orgId, sessionId, page.limit, after);
+    if (found === undefined) throw sessionNotFound();
+    return { data: found.chats, nextCursor: found.next ? this.cursors.encode(scope, found.next) : null };
   }
 
   /** A bad cursor is 400, but only for the owner: for anyone else the session does not exist (404). */

@@ -1,7 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { CHAT_TYPES, MUTED_FOREVER } from '../chat-type';
 import type { ChatType } from '../chat-type';
-import type { DisplayChatRow } from '../chats.repository';
 
 export class ChatResponse {
   @ApiProperty({ example: false, description: 'Whether the chat is archived on the phone.' })
@@ -54,19 +53,4 @@ export class ChatResponse {
 
   @ApiProperty({ type: 'integer', minimum: 0, example: 3, description: 'Unread messages; at least 1 when the chat is marked unread.' })
   unreadCount: number;
-
-  static fromRow(row: DisplayChatRow): ChatResponse {
-    return {
-      archived: row.archived,
-      id: row.id,
-      jid: row.jid,
-      lastMessageAt: row.lastMessageAt,
-      mutedUntil: row.mutedUntil,
-      name: row.name,
-      pinned: row.pinned,
-      sessionId: row.sessionId,
-      type: row.type,
-      unreadCount: row.markedUnread ? Math.max(row.unreadCount, 1) : row.unreadCount,
-    };
-  }
 }
