@@ -227,8 +227,8 @@ export class ChatSyncService implements SyncEventSink, OnModuleDestroy {
     let run: ChatUpsertRow[] = [];
     let seen = new Set<string>();
     const flush = async () => {
-      const ids = await this.store.upsertChats(tx, run);
-      if (run.some((row) => row.read)) await this.store.pruneReadMessages(tx, ids);
+      if (run.some((row) => row.read)) await this.store.pruneReadMessages(tx, await this.store.upsertChatsReturningIds(tx, run));
+      else await this.store.upsertChats(tx, run);
       run = [];
       seen = new Set();
     };
