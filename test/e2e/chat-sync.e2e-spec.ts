@@ -290,7 +290,7 @@ describe('WhatsAppSync: the stored copy of a session\'s chats', () => {
     ]);
   });
 
-  it('names each new chat of a history batch exactly as sync_display_name does, from the contacts of either JID', async () => {
+  it('names each chat exactly as sync_display_name does, from the contacts of either JID, when created and when a contact changes', async () => {
     const tenant = await app.createTenant();
     const contacts = [
       { id: pn(1), name: 'Saved One', notify: 'Push One' },
@@ -315,13 +315,15 @@ describe('WhatsAppSync: the stored copy of a session\'s chats', () => {
       ],
       contacts as never[],
     );
-    const rows: { jid: string; name: string | null; expected: string | null }[] = await app.dataSource.query(
-      'SELECT jid, name, sync_display_name(session_id, jid, alt_jid, type, subject) AS expected FROM chats WHERE session_id = $1 ORDER BY jid',
-      [tenant.sessionId],
-    );
-    expect(rows).toHaveLength(8);
-    for (const row of rows) expect({ jid: row.jid, name: row.name }).toEqual({ jid: row.jid, name: row.expected });
-    expect(Object.fromEntries(rows.map((row) => [row.jid, row.name]))).toEqual({
+    const names = async () => {
+      const rows: { jid: string; name: string | null; expected: string | null }[] = await app.dataSource.query(
+        'SELECT jid, name, sync_display_name(session_id, jid, alt_jid, type, subject) AS expected FROM chats WHERE session_id = $1 ORDER BY jid',
+        [tenant.sessionId],
+      );
+      for (const row of rows) expect({ jid: row.jid, name: row.name }).toEqual({ jid: row.jid, name: row.expected });
+      return Object.fromEntries(rows.map((row) => [row.jid, row.name]));
+    };
+    const created = {
       [pn(1)]: 'Saved One',
       [pn(2)]: 'Push Two',
       [pn(3)]: 'Verified Three',
@@ -330,7 +332,14 @@ describe('WhatsAppSync: the stored copy of a session\'s chats', () => {
       [group(6)]: 'Saved group',
       [group(7)]: 'Group subject',
       [pn(8)]: null,
+    };
+    await expect(names()).resolves.toEqual(created);
+
+    // Contacts of existing chats change, under the chat's JID and under its alternate (LID) JID.
+    await app.app.get(ChatSyncService).handle(tenant.sessionId, {
+      'contacts.update': [{ id: pn(4), name: 'Saved Four' }, { id: lid(2), name: 'Saved Two' }, { id: pn(8), notify: 'Push Eight' }, { id: pn(9), name: 'No chat' }],
     });
+    await expect(names()).resolves.toEqual({ ...created, [pn(2)]: 'Saved Two', [pn(4)]: 'Saved Four', [pn(8)]: 'Push Eight' });
   });
 
   it('converges to the same copy when history and live events arrive twice, late, or out of order', async () => {

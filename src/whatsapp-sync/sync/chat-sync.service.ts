@@ -215,8 +215,7 @@ export class ChatSyncService implements SyncEventSink, OnModuleDestroy {
       row.verified_name = op.verifiedName ?? row.verified_name;
       rows.set(op.jid, row);
     }
-    const changed = await this.store.upsertContacts(tx, [...rows.values()]);
-    await this.store.refreshNames(tx, [], changed);
+    await this.store.refreshNames(tx, await this.store.upsertContacts(tx, [...rows.values()]));
   }
 
   private async applyChats(tx: SessionTx, ops: ChatOp[]): Promise<void> {

@@ -217,23 +217,32 @@ const RELABEL_ROWS = `
   WHERE c.session_id = $1 AND c.id = r.id
     AND NOT EXISTS (SELECT 1 FROM chats o WHERE o.session_id = $1 AND o.id <> c.id AND (o.jid IN (r.pn, r.lid) OR o.alt_jid IN (r.pn, r.lid)))`;
 
+// Returns the chats the changed contacts name, for refreshNames: found by index lookups (the
+// session id behind an InitPlan, as in UPSERT_CHATS), and none looked up while the session has no
+// chats (a first history sync stores its contacts before its chats).
 const UPSERT_CONTACTS = `
-  INSERT INTO sync_contacts AS s (session_id, jid, saved_name, push_name, verified_name)
-  SELECT $1, r.jid, r.saved_name, r.push_name, r.verified_name
-  FROM json_to_recordset($2::json) AS r(jid text, saved_name text, push_name text, verified_name text)
-  ON CONFLICT (session_id, jid) DO UPDATE SET
-    saved_name = COALESCE(EXCLUDED.saved_name, s.saved_name),
-    push_name = COALESCE(EXCLUDED.push_name, s.push_name),
-    verified_name = COALESCE(EXCLUDED.verified_name, s.verified_name),
-    updated_at = now()
-  WHERE (COALESCE(EXCLUDED.saved_name, s.saved_name), COALESCE(EXCLUDED.push_name, s.push_name), COALESCE(EXCLUDED.verified_name, s.verified_name))
-    IS DISTINCT FROM (s.saved_name, s.push_name, s.verified_name)
-  RETURNING jid`;
+  WITH changed AS (
+    INSERT INTO sync_contacts AS s (session_id, jid, saved_name, push_name, verified_name)
+    SELECT $1, r.jid, r.saved_name, r.push_name, r.verified_name
+    FROM json_to_recordset($2::json) AS r(jid text, saved_name text, push_name text, verified_name text)
+    ON CONFLICT (session_id, jid) DO UPDATE SET
+      saved_name = COALESCE(EXCLUDED.saved_name, s.saved_name),
+      push_name = COALESCE(EXCLUDED.push_name, s.push_name),
+      verified_name = COALESCE(EXCLUDED.verified_name, s.verified_name),
+      updated_at = now()
+    WHERE (COALESCE(EXCLUDED.saved_name, s.saved_name), COALESCE(EXCLUDED.push_name, s.push_name), COALESCE(EXCLUDED.verified_name, s.verified_name))
+      IS DISTINCT FROM (s.saved_name, s.push_name, s.verified_name)
+    RETURNING jid)
+  SELECT n.id FROM changed CROSS JOIN LATERAL (
+      SELECT id FROM chats WHERE session_id = (SELECT $1::text) AND jid = changed.jid
+      UNION ALL
+      SELECT id FROM chats WHERE session_id = (SELECT $1::text) AND alt_jid = changed.jid) n
+  WHERE EXISTS (SELECT 1 FROM chats WHERE session_id = $1)`;
 
 const REFRESH_NAMES = `
   UPDATE chats c SET name = n.name, updated_at = now()
   FROM (SELECT id, sync_display_name($1, jid, alt_jid, type, subject) AS name FROM chats
-        WHERE session_id = $1 AND (id = ANY($2::bigint[]) OR jid = ANY($3::text[]) OR alt_jid = ANY($3::text[]))) n
+        WHERE session_id = $1 AND id = ANY($2::bigint[])) n
   WHERE c.session_id = $1 AND c.id = n.id AND c.name IS DISTINCT FROM n.name`;
 
 const RECORD_UNREAD = `
@@ -401,17 +410,17 @@ export class SyncStoreRepository {
     return relabel.map((row) => row.id);
   }
 
-  /** Stores contacts' names; returns the JIDs whose names changed. */
-  async upsertContacts(tx: SessionTx, contacts: ContactRow[]): Promise<string[]> {
+  /** Stores contacts' names; returns the ids of the chats named by a contact whose names changed. */
+  async upsertContacts(tx: SessionTx, contacts: ContactRow[]): Promise<number[]> {
     if (contacts.length === 0) return [];
-    const rows = await tx.query<{ jid: string }>(UPSERT_CONTACTS, [json(contacts)]);
-    return rows.map((row) => row.jid);
+    const rows = await tx.query<{ id: string }>(UPSERT_CONTACTS, [json(contacts)]);
+    return [...new Set(rows.map((row) => Number(row.id)))];
   }
 
-  /** Recomputes the display name of the given chats and of the chats of the given JIDs. */
-  async refreshNames(tx: SessionTx, chatIds: number[], jids: string[] = []): Promise<void> {
-    if (chatIds.length === 0 && jids.length === 0) return;
-    await tx.query(REFRESH_NAMES, [chatIds, jids]);
+  /** Recomputes the display name of the given chats. */
+  async refreshNames(tx: SessionTx, chatIds: number[]): Promise<void> {
+    if (chatIds.length === 0) return;
+    await tx.query(REFRESH_NAMES, [chatIds]);
   }
 
   /** Records incoming messages as unread (once each, however often delivered); returns the chats that got one. */
