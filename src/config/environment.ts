@@ -150,7 +150,7 @@ export class EnvironmentVariables {
   SYNC_RECORD_DIR?: string;
 
   @Transform(toInt) @IsInt() @Min(50) @Max(20_000)
-  SYNC_CHUNK_SIZE = 2000;
+  SYNC_CHUNK_SIZE = 5000;
 
   @Transform(toInt) @IsInt() @Min(1) @Max(64)
   SYNC_MAX_CONCURRENT_SESSIONS = 4;

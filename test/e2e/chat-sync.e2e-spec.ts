@@ -290,6 +290,58 @@ describe('WhatsAppSync: the stored copy of a session\'s chats', () => {
     ]);
   });
 
+  it('names each chat exactly as sync_display_name does, from the contacts of either JID, when created and when a contact changes', async () => {
+    const tenant = await app.createTenant();
+    const contacts = [
+      { id: pn(1), name: 'Saved One', notify: 'Push One' },
+      { id: lid(2), notify: 'Push Two' },
+      { id: pn(3), verifiedName: 'Verified Three' },
+      { id: pn(4), notify: 'Push Four' },
+      { id: lid(5), name: 'Saved Five' },
+      { id: pn(5), notify: 'Push Five' },
+      { id: group(6), name: 'Saved group' },
+    ];
+    await app.app.get(ChatSyncService).applyHistoryBatch(
+      tenant.sessionId,
+      [
+        { id: pn(1), name: 'Subject One', conversationTimestamp: T0 },
+        { id: lid(2), pnJid: pn(2), conversationTimestamp: T0 },
+        { id: pn(3), conversationTimestamp: T0 },
+        { id: pn(4), name: 'Subject Four', conversationTimestamp: T0 },
+        { id: pn(5), lidJid: lid(5), conversationTimestamp: T0 },
+        { id: group(6), conversationTimestamp: T0 },
+        { id: group(7), name: 'Group subject', conversationTimestamp: T0 },
+        { id: pn(8), conversationTimestamp: T0 },
+      ],
+      contacts as never[],
+    );
+    const names = async () => {
+      const rows: { jid: string; name: string | null; expected: string | null }[] = await app.dataSource.query(
+        'SELECT jid, name, sync_display_name(session_id, jid, alt_jid, type, subject) AS expected FROM chats WHERE session_id = $1 ORDER BY jid',
+        [tenant.sessionId],
+      );
+      for (const row of rows) expect({ jid: row.jid, name: row.name }).toEqual({ jid: row.jid, name: row.expected });
+      return Object.fromEntries(rows.map((row) => [row.jid, row.name]));
+    };
+    const created = {
+      [pn(1)]: 'Saved One',
+      [pn(2)]: 'Push Two',
+      [pn(3)]: 'Verified Three',
+      [pn(4)]: 'Subject Four',
+      [pn(5)]: 'Saved Five',
+      [group(6)]: 'Saved group',
+      [group(7)]: 'Group subject',
+      [pn(8)]: null,
+    };
+    await expect(names()).resolves.toEqual(created);
+
+    // Contacts of existing chats change, under the chat's JID and under its alternate (LID) JID.
+    await app.app.get(ChatSyncService).handle(tenant.sessionId, {
+      'contacts.update': [{ id: pn(4), name: 'Saved Four' }, { id: lid(2), name: 'Saved Two' }, { id: pn(8), notify: 'Push Eight' }, { id: pn(9), name: 'No chat' }],
+    });
+    await expect(names()).resolves.toEqual({ ...created, [pn(2)]: 'Saved Two', [pn(4)]: 'Saved Four', [pn(8)]: 'Push Eight' });
+  });
+
   it('converges to the same copy when history and live events arrive twice, late, or out of order', async () => {
     const inOrder = await setup();
     const messy = await setup();

@@ -215,8 +215,7 @@ export class ChatSyncService implements SyncEventSink, OnModuleDestroy {
       row.verified_name = op.verifiedName ?? row.verified_name;
       rows.set(op.jid, row);
     }
-    const changed = await this.store.upsertContacts(tx, [...rows.values()]);
-    await this.store.refreshNames(tx, [], changed);
+    await this.store.refreshNames(tx, await this.store.upsertContacts(tx, [...rows.values()]));
   }
 
   private async applyChats(tx: SessionTx, ops: ChatOp[]): Promise<void> {
@@ -227,8 +226,8 @@ export class ChatSyncService implements SyncEventSink, OnModuleDestroy {
     let run: ChatUpsertRow[] = [];
     let seen = new Set<string>();
     const flush = async () => {
-      const ids = await this.store.upsertChats(tx, run);
-      if (run.some((row) => row.read)) await this.store.pruneReadMessages(tx, ids);
+      if (run.some((row) => row.read)) await this.store.pruneReadMessages(tx, await this.store.upsertChatsReturningIds(tx, run));
+      else await this.store.upsertChats(tx, run);
       run = [];
       seen = new Set();
     };

@@ -92,8 +92,8 @@ function mapHistorySet(data: Record<string, unknown>, helpers: MappingHelpers): 
   // Chats only come from conversation syncs: Baileys' processHistoryMessage gives a push-name sync
   // contacts and no chats. The syncType is not a filter: when Baileys' buffer merges several
   // syncs into one event, it carries the type of the last one (often push_name) for all of them.
-  const chats = list(data.chats).map(record);
-  for (const chat of chats) ops.push(...mapHistoryChat(chat, helpers));
+  const chats = list(data.chats);
+  for (const chat of chats) for (const op of mapHistoryChat(record(chat), helpers)) ops.push(op);
   ops.push({ kind: 'history', syncType, progress: toInt64(data.progress), chats: chats.length });
   return withLinksFirst(ops);
 }
@@ -243,14 +243,18 @@ function linkOps(mappings: unknown[]): LinkOp[] {
 /** Within one event, the LID pairs it reveals (each once) are applied before anything else it carries. */
 function withLinksFirst(ops: SyncOp[]): SyncOp[] {
   const seen = new Set<string>();
-  const links = ops.filter((op) => {
-    if (op.kind !== 'link') return false;
-    const key = `${op.lid} ${op.pn}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
-  return [...links, ...ops.filter((op) => op.kind !== 'link')];
+  const links: SyncOp[] = [];
+  const rest: SyncOp[] = [];
+  for (const op of ops) {
+    if (op.kind !== 'link') rest.push(op);
+    else if (!seen.has(`${op.lid} ${op.pn}`)) {
+      seen.add(`${op.lid} ${op.pn}`);
+      links.push(op);
+    }
+  }
+  if (links.length === 0) return rest;
+  for (const op of rest) links.push(op);
+  return links;
 }
 
 function list(value: unknown): unknown[] {

@@ -8,7 +8,10 @@ describe('JIDs', () => {
     }
     expect(normalizeJid('15551234567:2@hosted')).toBe('15551234567@s.whatsapp.net');
     expect(normalizeJid('123456789012345:2@hosted.lid')).toBe('123456789012345@lid');
-    for (const bad of ['', '@s.whatsapp.net', 'nojid', null, 42, undefined]) expect(normalizeJid(bad)).toBeNull();
+    expect(normalizeJid('15551234567@S.WhatsApp.Net')).toBe('15551234567@s.whatsapp.net');
+    expect(normalizeJid('15551234567_1@c.us')).toBe('15551234567@s.whatsapp.net');
+    expect(normalizeJid('1555_1:2@x_y')).toBe('1555@x_y');
+    for (const bad of ['', '@s.whatsapp.net', ':1@s.whatsapp.net', '_1@lid', 'user@', 'nojid', null, 42, undefined]) expect(normalizeJid(bad)).toBeNull();
   });
 
   it('derives the chat type; status broadcasts and unknown servers are not chats', () => {

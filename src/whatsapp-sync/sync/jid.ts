@@ -9,12 +9,19 @@ export function normalizeJid(raw: unknown): string | null {
   if (typeof raw !== 'string') return null;
   const at = raw.indexOf('@');
   if (at <= 0) return null;
+  // The user ends at the device (':') or agent ('_') suffix.
+  let userEnd = at;
+  const colon = raw.indexOf(':');
+  if (colon >= 0 && colon < userEnd) userEnd = colon;
+  const underscore = raw.indexOf('_');
+  if (underscore >= 0 && underscore < userEnd) userEnd = underscore;
   let server = raw.slice(at + 1).toLowerCase();
-  const user = raw.slice(0, at).split(':')[0].split('_')[0];
-  if (!user || !server) return null;
+  if (userEnd === 0 || !server) return null;
   if (server === 'c.us' || server === 'hosted') server = 's.whatsapp.net';
   else if (server === 'hosted.lid') server = 'lid';
-  return `${user}@${server}`;
+  // Most JIDs arrive normalized already (history syncs carry 100,000s): no new string for them.
+  if (userEnd === at && raw.length - at - 1 === server.length && raw.endsWith(server)) return raw;
+  return `${raw.slice(0, userEnd)}@${server}`;
 }
 
 export const STATUS_BROADCAST = 'status@broadcast';
@@ -46,9 +53,10 @@ export function chatTypeOf(jid: string): ChatType | null {
 
 /** A LID <-> phone-number pair when `a` and `b` are one of each, in either order. */
 export function lidPnPair(a: unknown, b: unknown): { lid: string; pn: string } | null {
-  const x = normalizeJid(a);
   const y = normalizeJid(b);
-  if (!x || !y) return null;
+  if (!y) return null;
+  const x = normalizeJid(a);
+  if (!x) return null;
   if (isLidJid(x) && isPnJid(y)) return { lid: x, pn: y };
   if (isPnJid(x) && isLidJid(y)) return { lid: y, pn: x };
   return null;
