@@ -2,6 +2,7 @@ import { ChildProcess, fork, spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
+import { Client } from 'pg';
 
 export interface RunningServer {
   name: string;
@@ -127,4 +128,26 @@ export async function startBaseline(env: Record<string, string>, cpuProfileDir?:
       await stopChild(child, 5000, null);
     },
   };
+}
+
+/**
+ * Waits until no other session runs a query in the database: when autocannon stops, the server it
+ * drove still works through the requests it had accepted (the OFFSET baseline's take up to a
+ * second each), and the next case must not start on a database still busy with them.
+ */
+export async function waitForIdleDatabase(databaseUrl: string, timeoutMs = 20_000): Promise<void> {
+  const client = new Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const { rows } = await client.query(
+        "SELECT count(*)::int AS busy FROM pg_stat_activity WHERE datname = current_database() AND state = 'active' AND pid <> pg_backend_pid()",
+      );
+      if (rows[0].busy === 0 || Date.now() > deadline) return;
+      await new Promise((done) => setTimeout(done, 50));
+    }
+  } finally {
+    await client.end();
+  }
 }

@@ -19,7 +19,7 @@ import { explainPageQuery } from './explain';
 import { IngestResult, runIngestBenchmark } from './ingest';
 import { combine, drive, LoadSample } from './load';
 import { summarizeProfiles } from './profile';
-import { cpuSeconds, RunningServer, residentMemory, startBaseline, startGateway } from './processes';
+import { cpuSeconds, RunningServer, residentMemory, startBaseline, startGateway, waitForIdleDatabase } from './processes';
 import { CaseId, evaluateTargets, formatReport, Report, Run, Target } from './report';
 
 const PAGE = 50;
@@ -163,7 +163,11 @@ async function main(): Promise<void> {
     for (let round = 1; round <= config.rounds; round++) {
       for (const step of steps) {
         const load = { url: step.url, headers: step.headers, connections: config.connections };
-        if (round === 1 && config.warmupSeconds > 0) await drive({ ...load, durationSeconds: config.warmupSeconds });
+        await waitForIdleDatabase(database.url);
+        if (round === 1 && config.warmupSeconds > 0) {
+          await drive({ ...load, durationSeconds: config.warmupSeconds });
+          await waitForIdleDatabase(database.url);
+        }
         const pid = (step.target === 'gateway' ? gateway : baseline).process.pid!;
         const cpuBefore = cpuSeconds(pid);
         const sample = await drive({ ...load, durationSeconds: config.durationSeconds / config.rounds });
