@@ -3,6 +3,7 @@ import { ApiKey } from '../auth/api-keys/api-key.entity';
 import { Chat } from '../chats/chat.entity';
 import { Session } from '../sessions/session.entity';
 import { MIGRATIONS } from './migrations';
+import { watchedClientClass } from './watched-client';
 
 export interface DatabaseConnectionSettings {
   url: string;
@@ -31,7 +32,7 @@ export function dataSourceOptions(settings: DatabaseConnectionSettings): Postgre
       connectionTimeoutMillis: settings.connectTimeoutMs ?? 5000,
       statement_timeout: settings.statementTimeoutMs ?? 15_000,
       // Client side: a query on a connection that went silent (network partition) fails instead of hanging.
-      query_timeout: (settings.statementTimeoutMs ?? 15_000) + 1000,
+      Client: watchedClientClass((settings.statementTimeoutMs ?? 15_000) + 1000),
       keepAlive: true,
       application_name: (settings.applicationName ?? 'whatsapp-gateway').slice(0, 63),
     },

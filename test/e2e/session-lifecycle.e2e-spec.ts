@@ -276,7 +276,7 @@ describe('Session lifecycle', () => {
       await socket.close(401, 'Connection Failure');
       const body = await waitFor(async () => {
         const current = await session(app, tenant);
-        return current.status === 'logged_out' ? current : undefined;
+        return current.status === 'logged_out' && current.heldBy === null ? current : undefined;
       });
       expect(body).toMatchObject({
         desiredState: 'stopped',
@@ -296,9 +296,10 @@ describe('Session lifecycle', () => {
     ])('a close with %i (%s) is permanent: failed, stopped, not retried', async (code, reason) => {
       const { tenant, socket } = await connected();
       await socket.close(code, 'Connection Failure');
+      // The runner writes the final state, then its lease is released: wait for both.
       const body = await waitFor(async () => {
         const current = await session(app, tenant);
-        return current.status === 'failed' ? current : undefined;
+        return current.status === 'failed' && current.heldBy === null ? current : undefined;
       });
       expect(body).toMatchObject({ desiredState: 'stopped', heldBy: null, lastDisconnect: { reason, code }, lastError: expect.stringContaining(reason) });
       await sleep(MAX_DELAY_MS * 2);
@@ -314,7 +315,7 @@ describe('Session lifecycle', () => {
       await socket.close(408, 'QR refs attempts ended');
       const body = await waitFor(async () => {
         const current = await session(app, tenant);
-        return current.status === 'stopped' ? current : undefined;
+        return current.status === 'stopped' && current.heldBy === null ? current : undefined;
       });
       expect(body).toMatchObject({ desiredState: 'stopped', heldBy: null, lastError: expect.stringContaining('not scanned') });
       expect((await api(tenant, 'GET', '/qr')).status).toBe(409);
