@@ -26,6 +26,14 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  /** Requests whose client hung up before the response was sent, by method and route pattern. */
+  readonly httpRequestsAborted = new Counter({
+    name: 'http_requests_aborted_total',
+    help: 'HTTP requests whose client closed the connection before the response was sent, by method and route pattern.',
+    labelNames: ['method', 'route'] as const,
+    registers: [this.registry],
+  });
+
   /**
    * Where the counts of `sessionsByStatus` come from at each scrape: SessionMetricsExporter points
    * it at the connection supervisor. Without a source, the gauge keeps whatever was set on it.

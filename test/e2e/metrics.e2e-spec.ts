@@ -1,7 +1,10 @@
 import { GatewayMetrics } from '../../src/metrics/gateway-metrics';
 import { MetricsServer } from '../../src/metrics/metrics-server';
 import { SyncMetrics } from '../../src/whatsapp-sync/sync/sync-metrics';
+import { connect } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { TestApp } from '../support/test-app';
+import { waitFor } from '../support/wait-for';
 
 /** The value of one sample line (`name{labels} value`) of a Prometheus text exposition, or undefined. */
 function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
@@ -46,6 +49,22 @@ describe('GET /metrics', () => {
     expect(sample(text, 'http_request_duration_seconds_count', { method: 'GET', route: 'unmatched', status_code: '404' })).toBeGreaterThanOrEqual(1);
     expect(text).not.toContain('/no/such/route');
     expect(text).not.toContain(tenant.sessionId);
+  });
+
+  it('counts a request whose client hangs up before the response, by route', async () => {
+    const route = '/api/v1/sessions';
+    const countBefore = sample((await app.request('/metrics')).text, 'http_requests_aborted_total', { method: 'POST', route }) ?? 0;
+    // Headers and part of the announced body, then the client goes away.
+    const socket = connect(Number(new URL(app.baseUrl).port), '127.0.0.1');
+    await new Promise((done) => socket.once('connect', done));
+    socket.write(`POST ${route} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"name":`);
+    await sleep(200);
+    socket.destroy();
+    const counted = await waitFor(async () => {
+      const value = sample((await app.request('/metrics')).text, 'http_requests_aborted_total', { method: 'POST', route });
+      return value === countBefore + 1 ? value : undefined;
+    });
+    expect(counted).toBe(countBefore + 1);
   });
 
   it('exposes database pool usage, default process metrics, and the session and sync metrics other modules feed', async () => {
