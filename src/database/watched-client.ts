@@ -24,7 +24,8 @@ export function watchedClientClass(timeoutMs: number): typeof Client {
     const now = performance.now();
     for (const client of clients) {
       if (client.outstanding > 0 && now - client.progressAt > timeoutMs) {
-        client.destroyStalled(new Error(`query made no progress for ${timeoutMs} ms: closing its connection`));
+        // ETIMEDOUT: a network timeout, which the error filter answers with 503 unavailable.
+        client.destroyStalled(Object.assign(new Error(`query made no progress for ${timeoutMs} ms: closing its connection`), { code: 'ETIMEDOUT' }));
       }
     }
   };
