@@ -1,4 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { ApiNextCursor } from '../../../common/pagination/next-cursor.property';
 import { CAPABILITIES } from '../../capabilities';
 import type { Capability } from '../../capabilities';
 import type { ApiKey } from '../api-key.entity';
@@ -46,7 +47,7 @@ export class ApiKeyPageResponse {
   @ApiProperty({ type: [ApiKeyResponse] })
   data: ApiKeyResponse[];
 
-  @ApiProperty({ type: 'string', nullable: true, example: null, description: 'Send it back as `cursor` to fetch the next page; null when this page is the last one.' })
+  @ApiNextCursor()
   nextCursor: string | null;
 }
 
