@@ -154,6 +154,18 @@ describe('Session leases across replicas', () => {
     }
   }
 
+  /** Waits for the sessions to split evenly between replicas a and b, then checks each has exactly one holder. */
+  async function expectEvenSpreadOverAAndB(): Promise<void> {
+    await waitFor(async () => {
+      const current = await counts();
+      return current['replica-a'] === SESSIONS / 2 && current['replica-b'] === SESSIONS / 2;
+    }, 20_000);
+    await expectExactlyOneHolderEach([
+      { id: 'replica-a', held: heldByA },
+      { id: 'replica-b', held: () => b!.held() },
+    ]);
+  }
+
   async function waitForTakeoverBy(owner: string, label: string, from: number): Promise<void> {
     await waitFor(async () => (await counts())[owner] === SESSIONS, 20_000, 25);
     measured[label] = Math.round(performance.now() - from);
@@ -173,14 +185,7 @@ describe('Session leases across replicas', () => {
       });
       sessionIds.push(created.body.id);
     }
-    await waitFor(async () => {
-      const current = await counts();
-      return current['replica-a'] === SESSIONS / 2 && current['replica-b'] === SESSIONS / 2;
-    }, 20_000);
-    await expectExactlyOneHolderEach([
-      { id: 'replica-a', held: heldByA },
-      { id: 'replica-b', held: () => b!.held() },
-    ]);
+    await expectEvenSpreadOverAAndB();
     // GET /sessions/{id} names the holder, whichever replica answers.
     const { body } = await a.request(`/api/v1/sessions?limit=50`, { token: tenant.apiKey });
     expect(new Set(body.data.map((session: { heldBy: string }) => session.heldBy))).toEqual(new Set(['replica-a', 'replica-b']));
@@ -197,14 +202,7 @@ describe('Session leases across replicas', () => {
     // Back from the pause, b finds its leases gone and drops its connections, without a write.
     await waitFor(async () => (await b!.held()).filter((id) => sessionIds.includes(id)).length === 0 || undefined, 10_000);
     // b is live again: the sessions spread back over both.
-    await waitFor(async () => {
-      const current = await counts();
-      return current['replica-a'] === SESSIONS / 2 && current['replica-b'] === SESSIONS / 2;
-    }, 20_000);
-    await expectExactlyOneHolderEach([
-      { id: 'replica-a', held: heldByA },
-      { id: 'replica-b', held: () => b!.held() },
-    ]);
+    await expectEvenSpreadOverAAndB();
   });
 
   it('a killed replica: the other takes every session over within the bound', async () => {
