@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { prettyTransport, requestLogLevel, requestLogLine, serializeError } from './request-log';
+import { prettyTransport, requestLogFields, requestLogLevel, serializeError } from './request-log';
 
 const request = (extra: Partial<FastifyRequest> = {}) =>
   ({ id: 'r1', method: 'GET', url: '/api/v1/sessions/S/chats?cursor=abc&limit=5', ip: '203.0.113.7', is404: false, user: null, routeOptions: { url: '/api/v1/sessions/:session/chats' }, headers: { authorization: 'Bearer wgk_x' }, ...extra }) as unknown as FastifyRequest;
@@ -7,8 +7,9 @@ const reply = (statusCode: number) => ({ statusCode, elapsedTime: 1.23456 }) as 
 
 describe('request log', () => {
   it('describes the request without headers or query string, with route, status, duration and caller', () => {
-    const line = requestLogLine(request({ user: { kind: 'api_key', orgId: 'o1', keyId: 'K1', capabilities: new Set() } }), reply(200), '/api/v1/sessions/S/chats');
-    expect(line).toEqual({
+    const fields = requestLogFields(request({ user: { kind: 'api_key', orgId: 'o1', keyId: 'K1', capabilities: new Set() } }), reply(200), '/api/v1/sessions/S/chats');
+    expect(fields).not.toContain('wgk_');
+    expect(JSON.parse(`{${fields}}`)).toEqual({
       req: { id: 'r1', method: 'GET', path: '/api/v1/sessions/S/chats', ip: '203.0.113.7' },
       route: '/api/v1/sessions/:session/chats',
       res: { statusCode: 200 },
@@ -16,11 +17,31 @@ describe('request log', () => {
       orgId: 'o1',
       keyId: 'K1',
     });
-    expect(JSON.stringify(line)).not.toContain('wgk_');
+  });
+
+  it('escapes whatever the client controls (path, request id, login subject) into valid JSON', () => {
+    const hostile = 'a"b\\c\n\u0000\u2028é😀';
+    const fields = requestLogFields(
+      request({ id: hostile, user: { kind: 'user', orgId: 'o1', subject: hostile, capabilities: new Set() } }),
+      reply(200),
+      `/x/${hostile}`,
+    );
+    const parsed = JSON.parse(`{${fields}}`);
+    expect(parsed.req).toMatchObject({ id: hostile, path: `/x/${hostile}` });
+    expect(parsed.subject).toBe(hostile);
+    // One log line per request: no raw line break or NUL gets through.
+    expect(fields).not.toMatch(/[\n\u0000]/);
+  });
+
+  it('writes null for a client address the socket no longer has, and no status or duration for an aborted request', () => {
+    const parsed = JSON.parse(`{${requestLogFields(request({ ip: undefined as unknown as string }), undefined, '/p')}}`);
+    expect(parsed.req.ip).toBeNull();
+    expect(parsed).not.toHaveProperty('res');
+    expect(parsed).not.toHaveProperty('durationMs');
   });
 
   it('names no route for a request that matched none, and no caller before authentication', () => {
-    const line = requestLogLine(request({ is404: true }), reply(404), '/nope');
+    const line = JSON.parse(`{${requestLogFields(request({ is404: true }), reply(404), '/nope')}}`);
     expect(line).not.toHaveProperty('route');
     expect(line).not.toHaveProperty('orgId');
   });

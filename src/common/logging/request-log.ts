@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type pino from 'pino';
 import { routePattern } from '../http/route-pattern';
+import { directLineWriter, jsonNumber, jsonString } from './direct-line-writer';
 
 /** Paths polled by Kubernetes and Prometheus: logged only when they fail. */
 const QUIET_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
@@ -14,33 +15,33 @@ type RequestLogLevel = 'error' | 'warn' | 'info' | 'silent';
  * subject). Never headers, so never a token or an API key.
  */
 export function installRequestLog(fastify: FastifyInstance, logger: pino.Logger): void {
+  const writeLine = directLineWriter(logger);
   fastify.addHook('onResponse', (request, reply, done) => {
     const path = pathOf(request.url);
     const level = requestLogLevel(path, reply.statusCode);
-    if (level !== 'silent' && logger.isLevelEnabled(level)) logger[level](requestLogLine(request, reply, path), 'request completed');
+    if (level !== 'silent' && logger.isLevelEnabled(level)) writeLine(level, requestLogFields(request, reply, path), 'request completed');
     done();
   });
   fastify.addHook('onRequestAbort', (request, done) => {
-    if (logger.isLevelEnabled('warn')) logger.warn(requestLogLine(request, undefined, pathOf(request.url)), 'request aborted by the client');
+    if (logger.isLevelEnabled('warn')) writeLine('warn', requestLogFields(request, undefined, pathOf(request.url)), 'request aborted by the client');
     done();
   });
 }
 
-export function requestLogLine(request: FastifyRequest, reply: FastifyReply | undefined, path: string): Record<string, unknown> {
-  const line: Record<string, unknown> = { req: { id: request.id, method: request.method, path, ip: request.ip } };
+/** The request log line's fields, serialized: `"req":{...},"route":...,"res":{...},"durationMs":...,"orgId":...`. */
+export function requestLogFields(request: FastifyRequest, reply: FastifyReply | undefined, path: string): string {
+  let fields =
+    `"req":{"id":${jsonString(request.id)},"method":${jsonString(request.method)},"path":${jsonString(path)},"ip":${jsonString(request.ip)}}`;
   const route = routePattern(request);
-  if (route) line.route = route;
-  if (reply) {
-    line.res = { statusCode: reply.statusCode };
-    line.durationMs = Math.round(reply.elapsedTime * 1000) / 1000;
-  }
+  if (route) fields += `,"route":${jsonString(route)}`;
+  if (reply) fields += `,"res":{"statusCode":${jsonNumber(reply.statusCode)}},"durationMs":${jsonNumber(Math.round(reply.elapsedTime * 1000) / 1000)}`;
   const principal = request.user;
   if (principal) {
-    line.orgId = principal.orgId;
-    if (principal.keyId) line.keyId = principal.keyId;
-    if (principal.subject) line.subject = principal.subject;
+    fields += `,"orgId":${jsonString(principal.orgId)}`;
+    if (principal.keyId) fields += `,"keyId":${jsonString(principal.keyId)}`;
+    if (principal.subject) fields += `,"subject":${jsonString(principal.subject)}`;
   }
-  return line;
+  return fields;
 }
 
 export function requestLogLevel(path: string, statusCode: number): RequestLogLevel {
