@@ -5,7 +5,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { BEARER_SCHEME } from './auth/require-capability.decorator';
 import { useJsonBodyParser, frameworkError } from './common/http/malformed-requests';
 import { REQUEST_ID_HEADER, requestIdFor } from './common/http/request-id';
-import { securityHeaders } from './common/http/security-headers';
+import { SWAGGER_UI_PATH, securityHeadersFor } from './common/http/security-headers';
 import { ErrorEnvelope } from './common/errors/error-envelope';
 import { NestLogger } from './common/logging/nest-logger';
 import { installRequestLog } from './common/logging/request-log';
@@ -21,10 +21,6 @@ const MAX_JSON_BODY_BYTES = 256 * 1024;
 const BEARER_DESCRIPTION =
   'Send Authorization: Bearer <token>. The router accepts two kinds of token and tries each in turn: a frontend-minted login JWT (verified against the frontend JWKS; the person\'s org + role are read from it), or an api-key for a script/service (carrying a fixed set of gateway permissions). The bearerFormat: JWT label describes the person-login case.';
 
-// Swagger UI at /docs loads its own scripts and styles from this origin only; plain-http local
-// development must not be told to upgrade them to https.
-const SECURITY_HEADERS = securityHeaders({ contentSecurityPolicy: { useDefaults: true, directives: { upgradeInsecureRequests: null } } });
-
 /** The HTTP server (Fastify): proxies, body limit, request ids. Create the Nest app with it, then call configureApp. */
 export function createHttpAdapter(config: AppConfig): FastifyAdapter {
   return new FastifyAdapter({
@@ -37,7 +33,7 @@ export function createHttpAdapter(config: AppConfig): FastifyAdapter {
     skipMiddie: true,
     routerOptions: { ignoreTrailingSlash: true },
     frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
-      stampResponse(request.id, reply);
+      stampResponse(request, reply);
       const answer = frameworkError(error);
       reply.code(answer.status).send(answer.toEnvelope());
     },
@@ -56,7 +52,7 @@ export function configureApp(app: NestFastifyApplication): OpenAPIObject {
   fastify.decorateRequest('user', null);
   const shutdown = app.get(ShutdownCoordinator);
   fastify.addHook('onRequest', (request, reply, done) => {
-    stampResponse(request.id, reply);
+    stampResponse(request, reply);
     // From SIGTERM on, every response asks the client to reconnect (through the Service, to a replica that stays).
     if (shutdown.isDraining) reply.header('connection', 'close');
     done();
@@ -74,7 +70,7 @@ export function configureApp(app: NestFastifyApplication): OpenAPIObject {
   }
   useJsonBodyParser(fastify);
   const document = buildOpenApiDocument(app);
-  SwaggerModule.setup('docs', app, document, {
+  SwaggerModule.setup(SWAGGER_UI_PATH, app, document, {
     jsonDocumentUrl: 'docs-json',
     customSiteTitle: 'WhatsApp Gateway API',
     // No tagsSorter/operationsSorter: sections and operations keep the document's order (API_TAGS).
@@ -85,9 +81,9 @@ export function configureApp(app: NestFastifyApplication): OpenAPIObject {
 }
 
 /** Headers every response carries, whatever answers it: the request id and the security headers. */
-function stampResponse(requestId: string, reply: FastifyReply): void {
-  reply.headers(SECURITY_HEADERS);
-  reply.header(REQUEST_ID_HEADER, requestId);
+function stampResponse(request: FastifyRequest, reply: FastifyReply): void {
+  reply.headers(securityHeadersFor(request.url));
+  reply.header(REQUEST_ID_HEADER, request.id);
 }
 
 /** What the gateway is, shown at the top of Swagger UI: one string per paragraph. */

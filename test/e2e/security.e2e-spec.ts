@@ -12,16 +12,41 @@ describe('HTTP security', () => {
     await app.close();
   });
 
-  it('sends the helmet security headers and no X-Powered-By, on API, error and probe responses alike', async () => {
-    for (const path of ['/healthz', '/api/v1/sessions/x/chats', '/nope']) {
-      const { headers } = await app.request(path);
+  it("sends an API's security headers and no X-Powered-By on API, error, probe and document responses alike", async () => {
+    const tenant = await app.createTenant();
+    const responses = [
+      await app.request(`/api/v1/sessions/${tenant.sessionId}/chats`, { token: tenant.apiKey }),
+      await app.request('/api/v1/sessions/x/chats'),
+      await app.request('/nope'),
+      await app.request('/healthz'),
+      await app.request('/docs-json'),
+    ];
+    expect(responses.map((response) => response.status)).toEqual([200, 401, 404, 200, 200]);
+    for (const { headers } of responses) {
       expect(headers.get('x-powered-by')).toBeNull();
+      expect(headers.get('cache-control')).toContain('no-store');
+      expect(headers.get('content-security-policy')).toBe("default-src 'none'; frame-ancestors 'none'");
+      expect(headers.get('strict-transport-security')).toBe('max-age=31536000; includeSubDomains');
+      expect(headers.get('x-content-type-options')).toBe('nosniff');
+      expect(headers.get('x-frame-options')).toBe('DENY');
+      // helmet's headers for HTML pages are for Swagger UI only.
+      expect(headers.get('cross-origin-opener-policy')).toBeNull();
+      expect(headers.get('x-xss-protection')).toBeNull();
+    }
+  });
+
+  it("sends helmet's headers for HTML pages on Swagger UI and its assets", async () => {
+    const page = await app.request('/docs');
+    const script = await app.request('/docs/swagger-ui-init.js');
+    for (const { status, headers } of [page, script]) {
+      expect(status).toBe(200);
+      expect(headers.get('content-security-policy')).toContain("default-src 'self'");
+      expect(headers.get('content-security-policy')).not.toContain('upgrade-insecure-requests');
       expect(headers.get('x-content-type-options')).toBe('nosniff');
       expect(headers.get('x-frame-options')).toBe('SAMEORIGIN');
       expect(headers.get('strict-transport-security')).toMatch(/^max-age=\d+/);
       expect(headers.get('referrer-policy')).toBe('no-referrer');
-      expect(headers.get('content-security-policy')).toContain("default-src 'self'");
-      expect(headers.get('content-security-policy')).not.toContain('upgrade-insecure-requests');
+      expect(headers.get('cross-origin-opener-policy')).toBe('same-origin');
     }
   });
 
