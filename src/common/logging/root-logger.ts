@@ -5,16 +5,18 @@ export const ROOT_LOGGER = Symbol('ROOT_LOGGER');
 
 /** Bytes the asynchronous destination gathers before one write(2). */
 const ASYNC_BUFFER_BYTES = 4096;
+/** How long a line may wait in that buffer when traffic is too light to fill it. */
+const ASYNC_FLUSH_INTERVAL_MS = 1000;
 
 /**
  * The process's one pino logger: the request log and Nest's application log both write through it.
  * Secret-bearing headers are redacted should anything ever log them.
  *
  * LOG_ASYNC: JSON lines are buffered and written in the background (pino's asynchronous
- * destination, flushed at exit) instead of one synchronous write(2) per line. Pretty output
- * already goes through a worker thread (its transport).
+ * destination: 4 KiB at a time, at least once a second, and at exit) instead of one synchronous
+ * write(2) per line. Pretty output already goes through a worker thread (its transport).
  */
-export function createRootLogger(log: { level: string; pretty: boolean; async: boolean }): pino.Logger {
+export function createRootLogger(log: { level: string; pretty: boolean; async: boolean }, fd = 1): pino.Logger {
   const transport = prettyTransport(log.pretty);
   const options: pino.LoggerOptions = {
     level: log.level,
@@ -25,5 +27,8 @@ export function createRootLogger(log: { level: string; pretty: boolean; async: b
     serializers: { err: (error: Error) => serializeError(pino.stdSerializers.err(error) as unknown as Record<string, unknown>) },
   };
   if (transport) return pino({ ...options, transport });
-  return pino(options, pino.destination({ dest: 1, sync: !log.async, minLength: log.async ? ASYNC_BUFFER_BYTES : 0 }));
+  const destination = log.async
+    ? pino.destination({ dest: fd, sync: false, minLength: ASYNC_BUFFER_BYTES, periodicFlush: ASYNC_FLUSH_INTERVAL_MS })
+    : pino.destination({ dest: fd, sync: true });
+  return pino(options, destination);
 }
