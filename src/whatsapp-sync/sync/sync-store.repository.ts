@@ -126,23 +126,24 @@ const UPSERT_CHATS = `
     r.snap_at,
     r.live_bits
   FROM ${CHAT_RECORD}
-  -- LATERAL ... LIMIT 1: one index lookup per row, never a scan of the session's chats. The session
-  -- id goes in as (SELECT $1): for a session the statistics have not seen yet (a new session
-  -- receiving its history) the planner would estimate its chats at one row, find every index that
-  -- starts with session_id as good, and could scan the session's chats for each row (quadratic:
-  -- 100,000 history chats then took minutes). Hidden behind an InitPlan, the id is an unknown value,
-  -- and the lookup is by (session_id, jid) on the unique index.
-  LEFT JOIN LATERAL (SELECT e.id FROM chats e WHERE e.session_id = (SELECT $1::text) AND e.jid = r.jid LIMIT 1) e ON true
-  -- The contacts naming the row, the same way: by primary key, never a scan of the session's contacts.
+  -- The contacts naming the row: by primary key, never a scan of the session's contacts.
   LEFT JOIN LATERAL (SELECT saved_name, push_name, verified_name FROM sync_contacts WHERE session_id = $1 AND jid = r.jid LIMIT 1) p ON true
   LEFT JOIN LATERAL (SELECT saved_name, push_name, verified_name FROM sync_contacts WHERE session_id = $1 AND jid = r.alt_jid LIMIT 1) a ON true
-  WHERE e.id IS NOT NULL
-     -- The first EXISTS is computed once per statement: a session without tombstones (any first
-     -- history sync) skips the lookup per row.
-     OR (r.may_create AND NOT (EXISTS (SELECT 1 FROM sync_tombstones WHERE session_id = $1) AND EXISTS (
+  -- A row goes in when its change may create the chat and no tombstone of a later deletion covers
+  -- it, or else when the chat exists already. In that order: a row that may create (every row of a
+  -- history sync) needs no existence check, ON CONFLICT settles it; and the first EXISTS is
+  -- computed once per statement, so a session without tombstones skips their lookup per row.
+  WHERE (r.may_create AND NOT (EXISTS (SELECT 1 FROM sync_tombstones WHERE session_id = $1) AND EXISTS (
           SELECT 1 FROM sync_tombstones t
           WHERE t.session_id = $1 AND t.jid IN (r.jid, r.alt_jid)
             AND (COALESCE(r.activity, r.snap_at) IS NULL OR COALESCE(r.activity, r.snap_at) <= t.deleted_as_of))))
+     -- One index lookup, never a scan of the session's chats. The session id goes in as (SELECT $1):
+     -- for a session the statistics have not seen yet (a new session receiving its history) the
+     -- planner would estimate its chats at one row, find every index that starts with session_id as
+     -- good, and could scan the session's chats for each row (quadratic: 100,000 history chats then
+     -- took minutes). Hidden behind an InitPlan, the id is an unknown value, and the lookup is by
+     -- (session_id, jid) on the unique index.
+     OR EXISTS (SELECT 1 FROM chats e WHERE e.session_id = (SELECT $1::text) AND e.jid = r.jid)
   ON CONFLICT (session_id, jid) DO UPDATE SET
     alt_jid = COALESCE(c.alt_jid, EXCLUDED.alt_jid),
     subject = ${NEW_SUBJECT},
