@@ -72,6 +72,16 @@ describe('API key authentication', () => {
     expect(response.status).toBe(401);
   });
 
+  it('once the genuine key has been verified (and cached), an altered secret for the same id is still 401', async () => {
+    const tenant = await app.createTenant(['read']);
+    const altered = `${tenant.apiKey.slice(0, -1)}${tenant.apiKey.endsWith('A') ? 'B' : 'A'}`;
+    const truncated = tenant.apiKey.slice(0, -1);
+    expect((await app.request(chatsPath(tenant.sessionId), { token: tenant.apiKey })).status).toBe(200);
+    expect((await app.request(chatsPath(tenant.sessionId), { token: altered })).status).toBe(401);
+    expect((await app.request(chatsPath(tenant.sessionId), { token: truncated })).status).toBe(401);
+    expect((await app.request(chatsPath(tenant.sessionId), { token: tenant.apiKey })).status).toBe(200);
+  });
+
   it('a revoked key stops working once the cache expires, on a replica that did not revoke it', async () => {
     const tenant = await app.createTenant(['read']);
     expect((await app.request(chatsPath(tenant.sessionId), { token: tenant.apiKey })).status).toBe(200);
