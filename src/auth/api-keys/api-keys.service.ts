@@ -184,7 +184,8 @@ function verify(entry: CachedKey, keyId: string, secret: string): Principal | nu
   }
   const key = entry.key!;
   if (!secretMatches(secret, key.secretHash)) return null;
-  const principal: Principal = { kind: 'api_key', orgId: key.orgId, capabilities: new Set(key.capabilities), keyId };
+  // Frozen: every request with this key gets this same object.
+  const principal: Principal = Object.freeze({ kind: 'api_key', orgId: key.orgId, capabilities: new Set(key.capabilities), keyId });
   // A copy of its own (Buffer.alloc is never pooled): `presented` is a slice of Buffer's shared
   // 8 KiB pool, which it would keep alive for as long as the entry lives.
   const own = Buffer.alloc(presented.length);
