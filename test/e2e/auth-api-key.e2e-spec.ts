@@ -67,14 +67,14 @@ describe('API key authentication', () => {
 
   it('a key whose secret part is altered is 401 even though its id exists', async () => {
     const tenant = await app.createTenant(['read']);
-    const altered = `${tenant.apiKey.slice(0, -1)}${tenant.apiKey.endsWith('A') ? 'B' : 'A'}`;
+    const altered = withLastCharacterChanged(tenant.apiKey);
     const response = await app.request(chatsPath(tenant.sessionId), { token: altered });
     expect(response.status).toBe(401);
   });
 
   it('once the genuine key has been verified (and cached), an altered secret for the same id is still 401', async () => {
     const tenant = await app.createTenant(['read']);
-    const altered = `${tenant.apiKey.slice(0, -1)}${tenant.apiKey.endsWith('A') ? 'B' : 'A'}`;
+    const altered = withLastCharacterChanged(tenant.apiKey);
     const truncated = tenant.apiKey.slice(0, -1);
     expect((await app.request(chatsPath(tenant.sessionId), { token: tenant.apiKey })).status).toBe(200);
     expect((await app.request(chatsPath(tenant.sessionId), { token: altered })).status).toBe(401);
@@ -114,3 +114,8 @@ describe('API key authentication', () => {
     expect(await lastUsed()).toEqual(first);
   });
 });
+
+/** The same key id with a secret that differs in its last character. */
+function withLastCharacterChanged(key: string): string {
+  return `${key.slice(0, -1)}${key.endsWith('A') ? 'B' : 'A'}`;
+}

@@ -39,6 +39,14 @@ describe('Session lifecycle', () => {
     return (await app.request(`/api/v1/sessions/${tenant.sessionId}`, { token: tenant.apiKey })).body;
   }
 
+  /** The session once it has reached `status` and its lease is released (the runner writes the final state first). */
+  function settledAs(app: TestApp, tenant: Tenant, status: string): Promise<any> {
+    return waitFor(async () => {
+      const current = await session(app, tenant);
+      return current.status === status && current.heldBy === null ? current : undefined;
+    });
+  }
+
   describe('with the real Baileys socket, where no network is reachable', () => {
     let app: TestApp;
     const sink = new RecordingSink();
@@ -274,10 +282,7 @@ describe('Session lifecycle', () => {
       const { tenant, socket } = await connected();
       expect(await app.dataSource.query('SELECT 1 FROM session_auth_creds WHERE session_id = $1', [tenant.sessionId])).toHaveLength(1);
       await socket.close(401, 'Connection Failure');
-      const body = await waitFor(async () => {
-        const current = await session(app, tenant);
-        return current.status === 'logged_out' && current.heldBy === null ? current : undefined;
-      });
+      const body = await settledAs(app, tenant, 'logged_out');
       expect(body).toMatchObject({
         desiredState: 'stopped',
         heldBy: null,
@@ -296,11 +301,7 @@ describe('Session lifecycle', () => {
     ])('a close with %i (%s) is permanent: failed, stopped, not retried', async (code, reason) => {
       const { tenant, socket } = await connected();
       await socket.close(code, 'Connection Failure');
-      // The runner writes the final state, then its lease is released: wait for both.
-      const body = await waitFor(async () => {
-        const current = await session(app, tenant);
-        return current.status === 'failed' && current.heldBy === null ? current : undefined;
-      });
+      const body = await settledAs(app, tenant, 'failed');
       expect(body).toMatchObject({ desiredState: 'stopped', heldBy: null, lastDisconnect: { reason, code }, lastError: expect.stringContaining(reason) });
       await sleep(MAX_DELAY_MS * 2);
       expect(sockets.of(tenant.sessionId)).toHaveLength(1);
@@ -313,10 +314,7 @@ describe('Session lifecycle', () => {
       socket.emit('connection.update', { qr: '2@ref,noise,identity,adv' });
       await waitFor(async () => (await session(app, tenant)).status === 'qr_required');
       await socket.close(408, 'QR refs attempts ended');
-      const body = await waitFor(async () => {
-        const current = await session(app, tenant);
-        return current.status === 'stopped' && current.heldBy === null ? current : undefined;
-      });
+      const body = await settledAs(app, tenant, 'stopped');
       expect(body).toMatchObject({ desiredState: 'stopped', heldBy: null, lastError: expect.stringContaining('not scanned') });
       expect((await api(tenant, 'GET', '/qr')).status).toBe(409);
     });

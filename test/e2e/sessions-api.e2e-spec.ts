@@ -27,6 +27,9 @@ describe('Sessions API', () => {
   const call = (tenant: Pick<Tenant, 'apiKey'>, method: string, path: string, body?: unknown): Promise<HttpResult> =>
     app.request(`/api/v1${path}`, { token: tenant.apiKey, method, ...(body === undefined ? {} : json(body)) });
   const create = (tenant: Tenant, body: Record<string, unknown>) => call(tenant, 'POST', '/sessions', body);
+  /** A request whose body (or its absence) and Content-Type are sent as given, not as JSON made from an object. */
+  const sendRaw = (tenant: Pick<Tenant, 'apiKey'>, method: string, path: string, contentType: string, body?: string): Promise<HttpResult> =>
+    app.request(`/api/v1${path}`, { token: tenant.apiKey, method, body, headers: { 'content-type': contentType } });
 
   describe('create, read, update', () => {
     it('creates a stopped session with metadata and returns every documented field', async () => {
@@ -92,12 +95,7 @@ describe('Sessions API', () => {
 
     it('rejects a body that is not JSON, and a PATCH with nothing to change', async () => {
       const tenant = await app.createTenant(ALL);
-      const malformed = await app.request('/api/v1/sessions', {
-        token: tenant.apiKey,
-        method: 'POST',
-        body: '{"name":',
-        headers: { 'content-type': 'application/json' },
-      });
+      const malformed = await sendRaw(tenant, 'POST', '/sessions', 'application/json', '{"name":');
       expect(malformed.status).toBe(400);
       expect(malformed.body.error.details).toEqual({ parameter: 'body' });
       const empty = await call(tenant, 'PATCH', `/sessions/${tenant.sessionId}`, {});
@@ -110,18 +108,9 @@ describe('Sessions API', () => {
 
     it('takes a bodiless request that says Content-Type: application/json, and refuses a body of another type', async () => {
       const tenant = await app.createTenant(ALL);
-      const bodiless = await app.request(`/api/v1/sessions/${tenant.sessionId}/stop`, {
-        token: tenant.apiKey,
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-      });
+      const bodiless = await sendRaw(tenant, 'POST', `/sessions/${tenant.sessionId}/stop`, 'application/json');
       expect(bodiless.status).toBe(200);
-      const xml = await app.request('/api/v1/sessions', {
-        token: tenant.apiKey,
-        method: 'POST',
-        body: '<session><name>x</name></session>',
-        headers: { 'content-type': 'application/xml' },
-      });
+      const xml = await sendRaw(tenant, 'POST', '/sessions', 'application/xml', '<session><name>x</name></session>');
       expect(xml.status).toBe(400);
       expect(xml.body.error).toEqual({ code: 'invalid_argument', message: 'unsupported content type: send application/json', details: { parameter: 'body' } });
     });
