@@ -1,4 +1,5 @@
-import autocannon from 'autocannon';
+import { fork } from 'node:child_process';
+import { resolve } from 'node:path';
 
 export interface LoadResult {
   requests: number;
@@ -41,22 +42,23 @@ function percentile(sorted: Float64Array, fraction: number): number {
 }
 
 /**
- * Drives one URL with autocannon at fixed concurrency. Latencies are kept exactly (autocannon's
- * own histogram rounds to whole milliseconds, too coarse to compare pages that take a few ms).
+ * Drives one URL with autocannon at fixed concurrency, from a fresh child process
+ * (support/load-generator.js says why). Latencies are kept exactly (autocannon's own histogram
+ * rounds to whole milliseconds, too coarse to compare pages that take a few ms).
  */
 export function drive(options: LoadOptions): Promise<Omit<LoadSample, 'serverCpuSeconds'>> {
-  const latencies: number[] = [];
-  return new Promise((resolve, reject) => {
-    const instance = autocannon(
-      { url: options.url, headers: options.headers, connections: options.connections, duration: options.durationSeconds, timeout: 10 },
-      (error, result) => {
-        if (error) return reject(error);
-        resolve({ latencies, non2xx: result.non2xx, errors: result.errors, timeouts: result.timeouts, durationSeconds: result.duration || options.durationSeconds });
-      },
-    );
-    instance.on('response', (_client, statusCode, _bytes, responseTime) => {
-      if (statusCode >= 200 && statusCode < 300) latencies.push(responseTime);
+  const child = fork(resolve(__dirname, 'support/load-generator.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [] });
+  return new Promise((done, fail) => {
+    let answered = false;
+    child.once('message', (message: { sample?: Omit<LoadSample, 'serverCpuSeconds'>; error?: string }) => {
+      answered = true;
+      if (message.sample) done(message.sample);
+      else fail(new Error(`the load generator failed: ${message.error}`));
     });
+    child.once('exit', (code) => {
+      if (!answered) fail(new Error(`the load generator exited with code ${code} before answering`));
+    });
+    child.send(options);
   });
 }
 
