@@ -128,7 +128,7 @@ async function main(): Promise<void> {
     const baseline = await startBaseline({
       BASELINE_DATABASE_URL: database.url,
       BASELINE_CURSOR_SECRET: cursorSecret,
-      BASELINE_POOL_MAX: process.env.DATABASE_POOL_MAX ?? '10',
+      BASELINE_POOL_MAX: process.env.DATABASE_PAGE_POOL_MAX ?? '10',
     }, config.cpuProfileDir);
     servers.push(baseline);
     log(`gateway pid ${gateway.process.pid} on ${gateway.baseUrl}, baseline pid ${baseline.process.pid} on ${baseline.baseUrl}`);

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { PageReadPool } from '../database/page-read-pool';
 import { SessionsModule } from '../sessions/sessions.module';
 import { ChatsController } from './chats.controller';
 import { ChatsRepository } from './chats.repository';
@@ -7,7 +8,7 @@ import { ChatsService } from './chats.service';
 @Module({
   imports: [SessionsModule],
   controllers: [ChatsController],
-  providers: [ChatsService, ChatsRepository],
+  providers: [ChatsService, ChatsRepository, PageReadPool],
   exports: [ChatsService],
 })
 export class ChatsModule {}

@@ -1,8 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { types as pgTypes, type CustomTypesConfig, type Pool } from 'pg';
-import { DataSource } from 'typeorm';
-import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
+import { types as pgTypes, type CustomTypesConfig } from 'pg';
+import { PageReadPool } from '../database/page-read-pool';
 import { ChatType } from './chat-type';
 import type { ChatResponse } from './dto/chat.response';
 
@@ -65,8 +63,8 @@ const PAGE_TYPES: CustomTypesConfig = {
 
 /**
  * The SQL and parameters of one display page: the repository runs it, the benchmark EXPLAINs it.
- * `name` makes it a prepared statement on each pooled connection: PostgreSQL parses it once per
- * connection instead of on every page.
+ * `name` makes it a prepared statement on each pooled connection: PostgreSQL parses it, and on the
+ * page-read pool plans it, once per connection instead of on every page.
  */
 export function displayPageQuery(orgId: string, sessionId: string, count: number, after?: readonly bigint[]): { name: string; text: string; values: unknown[] } {
   return after
@@ -76,13 +74,9 @@ export function displayPageQuery(orgId: string, sessionId: string, count: number
 
 @Injectable()
 export class ChatsRepository {
-  private readonly pool: Pool;
-
-  constructor(@InjectDataSource() dataSource: DataSource) {
-    // The page query goes straight to the DataSource's own pg pool (same connections, same
-    // settings): TypeORM's per-query runner and result objects cost more than the query itself.
-    this.pool = (dataSource.driver as PostgresDriver).master as Pool;
-  }
+  // Straight to pg, on connections that plan the page statements once (PageReadPool says why):
+  // TypeORM's per-query runner and result objects cost more than the query itself.
+  constructor(private readonly pool: PageReadPool) {}
 
   /**
    * Up to `limit` chats of the session in display order, starting after `after` when given; or

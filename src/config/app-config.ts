@@ -11,6 +11,8 @@ export class AppConfig {
   readonly database: {
     url?: string;
     poolMax: number;
+    /** Connections of the page-read pool (List chats), beside the `poolMax` of everything else. */
+    pagePoolMax: number;
     connectTimeoutMs: number;
     statementTimeoutMs: number;
     migrateOnStart: boolean;
@@ -76,6 +78,7 @@ export class AppConfig {
     this.database = {
       url: env.DATABASE_URL,
       poolMax: env.DATABASE_POOL_MAX,
+      pagePoolMax: env.DATABASE_PAGE_POOL_MAX,
       connectTimeoutMs: env.DATABASE_CONNECT_TIMEOUT_MS,
       statementTimeoutMs: env.DATABASE_STATEMENT_TIMEOUT_MS,
       migrateOnStart: env.DATABASE_MIGRATE_ON_START,

@@ -39,6 +39,9 @@ export class EnvironmentVariables {
   @Transform(toInt) @IsInt() @Min(1) @Max(200)
   DATABASE_POOL_MAX = 10;
 
+  @Transform(toInt) @IsInt() @Min(1) @Max(200)
+  DATABASE_PAGE_POOL_MAX = 10;
+
   @Transform(toInt) @IsInt() @Min(100) @Max(120_000)
   DATABASE_CONNECT_TIMEOUT_MS = 5000;
 

@@ -69,6 +69,14 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  /** The pg pools the gateway_db_pool_* gauges report, by their `pool` label. */
+  private readonly pools = new Map<string, () => Pool | undefined>();
+
+  /** Reports a pg pool in the gateway_db_pool_* gauges, labelled `pool="<name>"`. */
+  watchPool(name: string, pool: () => Pool | undefined): void {
+    this.pools.set(name, pool);
+  }
+
   constructor(dataSource: DataSource) {
     collectDefaultMetrics({ register: this.registry });
     const metrics = this;
@@ -83,32 +91,37 @@ export class GatewayMetrics {
       },
     });
     for (const status of SESSION_STATUSES) this.sessionsByStatus.set({ status }, 0);
-    const pool = () => (dataSource.driver as unknown as { master?: Pool }).master;
+    this.watchPool('main', () => (dataSource.driver as unknown as { master?: Pool }).master);
+    const pools = this.pools;
     new Gauge({
       name: 'gateway_db_pool_connections',
-      help: 'Database pool connections by state (in_use, idle).',
-      labelNames: ['state'] as const,
+      help: 'Database pool connections by pool (main, pages) and state (in_use, idle).',
+      labelNames: ['pool', 'state'] as const,
       registers: [this.registry],
       collect() {
-        const current = pool();
-        this.set({ state: 'in_use' }, current ? current.totalCount - current.idleCount : 0);
-        this.set({ state: 'idle' }, current ? current.idleCount : 0);
+        for (const [name, current] of pools) {
+          const pool = current();
+          this.set({ pool: name, state: 'in_use' }, pool ? pool.totalCount - pool.idleCount : 0);
+          this.set({ pool: name, state: 'idle' }, pool ? pool.idleCount : 0);
+        }
       },
     });
     new Gauge({
       name: 'gateway_db_pool_waiting_requests',
-      help: 'Queries waiting for a free database pool connection.',
+      help: 'Queries waiting for a free database pool connection, by pool.',
+      labelNames: ['pool'] as const,
       registers: [this.registry],
       collect() {
-        this.set(pool()?.waitingCount ?? 0);
+        for (const [name, current] of pools) this.set({ pool: name }, current()?.waitingCount ?? 0);
       },
     });
     new Gauge({
       name: 'gateway_db_pool_max_connections',
-      help: 'The database pool size (DATABASE_POOL_MAX).',
+      help: 'Database pool sizes (DATABASE_POOL_MAX, DATABASE_PAGE_POOL_MAX), by pool.',
+      labelNames: ['pool'] as const,
       registers: [this.registry],
       collect() {
-        this.set((pool()?.options as { max?: number } | undefined)?.max ?? 0);
+        for (const [name, current] of pools) this.set({ pool: name }, (current()?.options as { max?: number } | undefined)?.max ?? 0);
       },
     });
   }

@@ -22,7 +22,7 @@ describe('GET /metrics', () => {
   let app: TestApp;
 
   beforeAll(async () => {
-    app = await TestApp.start();
+    app = await TestApp.start({ DATABASE_PAGE_POOL_MAX: '4' });
   });
   afterAll(async () => {
     await app.close();
@@ -72,11 +72,17 @@ describe('GET /metrics', () => {
     const sync = app.app.get(SyncMetrics);
     sync.batchApplied('01J9ZX8K2QHV0M3T6R7P4N5W8C', ['chats.upsert', 'messages.upsert'], 3, 5);
     sync.batchApplied('01J9ZX8K2QHV0M3T6R7P4N5W8C', ['chats.upsert'], 1, 2);
+    const tenant = await app.createTenant();
+    expect((await app.request(`/api/v1/sessions/${tenant.sessionId}/chats`, { token: tenant.apiKey })).status).toBe(200);
     const text = (await app.request('/metrics')).text;
-    expect(sample(text, 'gateway_db_pool_max_connections')).toBe(10);
-    expect(sample(text, 'gateway_db_pool_connections', { state: 'idle' })).toBeGreaterThanOrEqual(1);
-    expect(sample(text, 'gateway_db_pool_connections', { state: 'in_use' })).toBeGreaterThanOrEqual(0);
-    expect(sample(text, 'gateway_db_pool_waiting_requests')).toBe(0);
+    // Two pools: TypeORM's (everything else) and the one List chats reads its pages on.
+    expect(sample(text, 'gateway_db_pool_max_connections', { pool: 'main' })).toBe(10);
+    expect(sample(text, 'gateway_db_pool_max_connections', { pool: 'pages' })).toBe(4);
+    for (const pool of ['main', 'pages']) {
+      expect(sample(text, 'gateway_db_pool_connections', { pool, state: 'idle' })).toBeGreaterThanOrEqual(1);
+      expect(sample(text, 'gateway_db_pool_connections', { pool, state: 'in_use' })).toBeGreaterThanOrEqual(0);
+      expect(sample(text, 'gateway_db_pool_waiting_requests', { pool })).toBe(0);
+    }
     expect(sample(text, 'process_cpu_user_seconds_total')).toBeGreaterThan(0);
     expect(sample(text, 'nodejs_heap_size_used_bytes')).toBeGreaterThan(0);
     // The test run's gateways hold no WhatsApp connection (SESSION_CAPACITY=0): every status reads 0.
