@@ -24,6 +24,8 @@ import { CaseId, evaluateTargets, formatReport, Report, Run, Target } from './re
 
 const PAGE = 50;
 const BIG_PAGE = 200;
+/** The order of the cases within a round: the gateway's first page right after the baseline's, its deep page right after its first. */
+const RUN_ORDER = ['keyset:first', 'gateway:first', 'gateway:deep', 'keyset:deep', 'offset:deep', 'keyset:limit200', 'gateway:limit200'];
 
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 
@@ -155,9 +157,12 @@ async function main(): Promise<void> {
     ];
     // The cases run in rounds (BENCH_ROUNDS), each round visiting every case once, so that a
     // gateway case and its baseline are measured minutes apart at most, under the same background
-    // load; each case's figures add up its windows.
+    // load; each case's figures add up its windows. Within a round, the two windows each target
+    // compares run back to back (RUN_ORDER): on a shared machine the load can shift by a fifth
+    // within ten seconds.
     const steps = plan
       .map((step) => ({ ...step, id: `${step.target}:${step.caseId}` }))
+      .sort((a, b) => RUN_ORDER.indexOf(a.id) - RUN_ORDER.indexOf(b.id))
       .filter((step) => config.caseFilter.length === 0 || config.caseFilter.some((part) => step.id.includes(part)));
     const samples = new Map<string, LoadSample[]>(steps.map((step) => [step.id, []]));
     for (let round = 1; round <= config.rounds; round++) {
@@ -179,7 +184,9 @@ async function main(): Promise<void> {
         );
       }
     }
-    const runs: Run[] = steps.map((step) => ({ id: step.id, target: step.target, caseId: step.caseId, label: step.label, result: combine(samples.get(step.id)!) }));
+    // Reported in the plan's order (baselines beside the gateway case they measure), not in run order.
+    const displayOrder = plan.map((step) => `${step.target}:${step.caseId}`);
+    const runs: Run[] = [...steps].sort((a, b) => displayOrder.indexOf(a.id) - displayOrder.indexOf(b.id)).map((step) => ({ id: step.id, target: step.target, caseId: step.caseId, label: step.label, result: combine(samples.get(step.id)!) }));
     const gatewayMemory = residentMemory(gateway.process.pid!);
 
     const codec = new CursorCodec(createHash('sha256').update(cursorSecret).digest());
