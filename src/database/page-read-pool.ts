@@ -1,5 +1,6 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { Pool, PoolConfig } from 'pg';
+import { parse as parseConnectionString } from 'pg-connection-string';
 import { AppConfig } from '../config/app-config';
 import { GatewayMetrics } from '../metrics/gateway-metrics';
 import { dataSourceOptions, DatabaseConnectionSettings } from './data-source.options';
@@ -38,15 +39,19 @@ export class PageReadPool extends Pool implements OnApplicationShutdown {
   }
 }
 
+const PAGES_SUFFIX = '/pages';
+
 /** The page-read pool's pg settings: the DataSource's own, with its own size and generic plans. */
 export function pageReadPoolConfig(settings: DatabaseConnectionSettings, max: number): PoolConfig {
   const shared = dataSourceOptions(settings).extra as PoolConfig;
-  const urlOptions = new URL(settings.url).searchParams.get('options');
+  // Read the way pg reads DATABASE_URL (a socket path as host, say), so options set there are kept.
+  const urlOptions = parseConnectionString(settings.url).options;
   return {
     ...shared,
     connectionString: settings.url,
     max,
-    application_name: `${shared.application_name}/pages`.slice(0, 63),
+    // PostgreSQL keeps 63 characters of it: the suffix that tells the two pools apart comes first.
+    application_name: `${shared.application_name!.slice(0, 63 - PAGES_SUFFIX.length)}${PAGES_SUFFIX}`,
     options: urlOptions ? `${urlOptions} ${GENERIC_PLANS}` : GENERIC_PLANS,
   };
 }
