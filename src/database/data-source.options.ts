@@ -1,4 +1,5 @@
 import type { PostgresConnectionOptions } from 'typeorm/driver/postgres/PostgresConnectionOptions';
+import type { AppConfig } from '../config/app-config';
 import { ApiKey } from '../auth/api-keys/api-key.entity';
 import { Chat } from '../chats/chat.entity';
 import { Session } from '../sessions/session.entity';
@@ -15,6 +16,12 @@ export interface DatabaseConnectionSettings {
 }
 
 export const ENTITIES = [Session, Chat, ApiKey];
+
+/** The running gateway's connection settings: its configured database, named after its replica in pg_stat_activity. */
+export function gatewayConnectionSettings(config: AppConfig): DatabaseConnectionSettings {
+  if (!config.database.url) throw new Error('DATABASE_URL is not set and no embedded PostgreSQL was started');
+  return { ...config.database, url: config.database.url, applicationName: `whatsapp-gateway/${config.sessions.replicaId}` };
+}
 
 /** The one definition of the DataSource: used by the app, the CLI, the tests and ormconfig.ts. */
 export function dataSourceOptions(settings: DatabaseConnectionSettings): PostgresConnectionOptions {

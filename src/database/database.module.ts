@@ -3,7 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import type { PostgresConnectionOptions } from 'typeorm/driver/postgres/PostgresConnectionOptions';
 import { AppConfig } from '../config/app-config';
-import { dataSourceOptions } from './data-source.options';
+import { dataSourceOptions, gatewayConnectionSettings } from './data-source.options';
 import { runPendingMigrations } from './migrate';
 
 type StartupOptions = PostgresConnectionOptions & { migrateOnStart: boolean };
@@ -13,9 +13,8 @@ type StartupOptions = PostgresConnectionOptions & { migrateOnStart: boolean };
     TypeOrmModule.forRootAsync({
       inject: [AppConfig],
       useFactory: (config: AppConfig) => {
-        if (!config.database.url) throw new Error('DATABASE_URL is not set and no embedded PostgreSQL was started');
         const options: StartupOptions = {
-          ...dataSourceOptions({ ...config.database, url: config.database.url, applicationName: `whatsapp-gateway/${config.sessions.replicaId}` }),
+          ...dataSourceOptions(gatewayConnectionSettings(config)),
           migrateOnStart: config.database.migrateOnStart,
         };
         return { ...options, retryAttempts: 0 };

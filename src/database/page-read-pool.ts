@@ -3,7 +3,7 @@ import { Pool, PoolConfig } from 'pg';
 import { parse as parseConnectionString } from 'pg-connection-string';
 import { AppConfig } from '../config/app-config';
 import { GatewayMetrics } from '../metrics/gateway-metrics';
-import { dataSourceOptions, DatabaseConnectionSettings } from './data-source.options';
+import { dataSourceOptions, DatabaseConnectionSettings, gatewayConnectionSettings } from './data-source.options';
 
 /**
  * Where a connection's prepared statements get one generic plan, made once, instead of a plan
@@ -25,9 +25,7 @@ export const GENERIC_PLANS = '-c plan_cache_mode=force_generic_plan';
 @Injectable()
 export class PageReadPool extends Pool implements OnApplicationShutdown {
   constructor(config: AppConfig, metrics: GatewayMetrics) {
-    const { url } = config.database;
-    if (!url) throw new Error('DATABASE_URL is not set and no embedded PostgreSQL was started');
-    super(pageReadPoolConfig({ ...config.database, url, applicationName: `whatsapp-gateway/${config.sessions.replicaId}` }, config.database.pagePoolMax));
+    super(pageReadPoolConfig(gatewayConnectionSettings(config), config.database.pagePoolMax));
     // An idle connection that breaks (the server restarted) is replaced on next use; unhandled, the error would end the process.
     const logger = new Logger('PageReadPool');
     this.on('error', (error) => logger.warn(`an idle page-read connection failed: ${error.message}`));
