@@ -44,7 +44,10 @@ export function benchConfig(env: NodeJS.ProcessEnv = process.env): BenchConfig {
     deepAfter: Math.floor(number(env, 'BENCH_DEEP_AFTER', 90_000, 200)),
     ingestChats: Math.floor(number(env, 'BENCH_INGEST_CHATS', 100_000, 1)),
     ingestNaiveChats: Math.floor(number(env, 'BENCH_INGEST_NAIVE_CHATS', 10_000, 1)),
-    caseFilter: (env.BENCH_CASES ?? '').split(',').map((part) => part.trim()).filter(Boolean),
+    caseFilter: (env.BENCH_CASES ?? '')
+      .split(',')
+      .map((part) => part.trim())
+      .filter(Boolean),
     keepDatabase: env.BENCH_KEEP_DATABASE === '1' || env.BENCH_KEEP_DATABASE === 'true',
     cpuProfileDir: env.BENCH_CPU_PROF ? `${env.BENCH_CPU_PROF}/${new Date().toISOString().replace(/[:.]/g, '-')}` : undefined,
     resultsDir: env.BENCH_RESULTS_DIR || 'bench/results',

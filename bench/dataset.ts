@@ -39,7 +39,7 @@ export async function seedDataset(databaseUrl: string, options: { sessions: numb
       `INSERT INTO sessions (id, org_id, name, status) SELECT id, $2, 'bench number ' || ord, 'connected' FROM unnest($1::text[]) WITH ORDINALITY AS s(id, ord)`,
       [sessionIds, orgId],
     );
-    await client.query(`INSERT INTO api_keys (id, org_id, name, secret_hash, capabilities) VALUES ($1, $2, 'bench', $3, '{read}')`, [
+    await client.query(`INSERT INTO api_keys (id, org_id, name, secret_hash, capabilities) VALUES ($1, $2, 'bench', $3, '{read,send}')`, [
       key.id,
       orgId,
       hashSecret(key.secret),

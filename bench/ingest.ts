@@ -132,7 +132,7 @@ async function naiveUpsert(databaseUrl: string, sessionId: string, conversations
 }
 
 async function countChats(client: Client, sessionId: string): Promise<number> {
-  return Number((await client.query('SELECT count(*) AS n FROM chats WHERE session_id = $1', [sessionId])).rows[0].n);
+  return Number((await client.query<{ n: string }>('SELECT count(*) AS n FROM chats WHERE session_id = $1', [sessionId])).rows[0].n);
 }
 
 interface SyncService {
@@ -171,7 +171,7 @@ export async function runIngestBenchmark(context: IngestContext): Promise<Ingest
       `INSERT INTO sessions (id, org_id, name, status) SELECT id, $2, 'bench ingest ' || ord, 'connected' FROM unnest($1::text[]) WITH ORDINALITY AS s(id, ord)`,
       [[warmup, synced, naive], orgId],
     );
-    const sync = app.get(ChatSyncService) as unknown as SyncService;
+    const sync = app.get<unknown, SyncService>(ChatSyncService);
     const { conversations, contacts } = historyPayload(context.chats);
     // Loads Baileys and warms the code path up on a session of its own.
     const small = historyPayload(2000);

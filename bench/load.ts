@@ -32,6 +32,8 @@ export interface LoadSample {
 export interface LoadOptions {
   url: string;
   headers?: Record<string, string>;
+  /** POST `body` instead of GET, each request with its own Idempotency-Key (`keyPrefix`-n), its path taken in turn from `paths` when given, `{n}` in the body its number modulo 10000 (four digits). */
+  post?: { body: string; keyPrefix: string; paths?: string[] };
   connections: number;
   durationSeconds: number;
 }

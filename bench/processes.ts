@@ -71,15 +71,14 @@ async function waitUntilAnswering(url: string, child: ChildProcess, what: string
 }
 
 /**
- * The built gateway, `node dist/main.js`, as its own process on a free loopback port. Its logs
+ * The built gateway, `node dist/main.js`, as its own process on a free loopback port (HTTP_PLATFORM in `env`). Its logs
  * (JSON, one line per request: logging stays on) go to `logFile`.
  */
-export async function startGateway(options: { env: Record<string, string>; logFile: string; cpuProfileDir?: string }): Promise<RunningServer> {
+export async function startGateway(options: { name: string; env: Record<string, string>; logFile: string; cpuProfileDir?: string }): Promise<RunningServer> {
   const port = await freePort();
   const log = openSync(options.logFile, 'w');
-  const execArgv = options.cpuProfileDir
-    ? ['--cpu-prof', `--cpu-prof-dir=${resolve(options.cpuProfileDir)}`, '--require', resolve(__dirname, 'support/exit-on-sigterm.js')]
-    : [];
+  // The profile is written when the process exits: the gateway's graceful shutdown ends in process.exit (main.ts).
+  const execArgv = options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(options.cpuProfileDir)}`] : [];
   const nodeArgs = (process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const child = spawn(process.execPath, [...nodeArgs, ...execArgv, 'dist/main.js'], {
     env: { ...process.env, LOG_FORMAT: 'json', ...options.env, PORT: String(port) },
@@ -88,17 +87,17 @@ export async function startGateway(options: { env: Record<string, string>; logFi
   closeSync(log);
   let stopping = false;
   child.once('exit', (code, signal) => {
-    if (!stopping) process.stderr.write(`[bench] the gateway exited unexpectedly (code ${code}, signal ${signal}); see ${options.logFile}\n`);
+    if (!stopping) process.stderr.write(`[bench] the gateway (${options.name}) exited unexpectedly (code ${code}, signal ${signal}); see ${options.logFile}\n`);
   });
   const baseUrl = `http://127.0.0.1:${port}`;
   try {
-    await waitUntilAnswering(`${baseUrl}/api/v1`, child, 'the gateway');
+    await waitUntilAnswering(`${baseUrl}/api/v1`, child, `the gateway (${options.name})`);
   } catch (error) {
     await stopChild(child);
-    throw new Error(`${(error as Error).message}; see ${options.logFile}`);
+    throw new Error(`${(error as Error).message}; see ${options.logFile}`, { cause: error });
   }
   return {
-    name: 'gateway',
+    name: options.name,
     baseUrl,
     process: child,
     stop: () => {
@@ -112,7 +111,11 @@ export async function startGateway(options: { env: Record<string, string>; logFi
 export async function startBaseline(env: Record<string, string>, cpuProfileDir?: string): Promise<RunningServer> {
   const child = fork(resolve(__dirname, 'baseline/server.ts'), [], {
     env: { ...process.env, ...env },
-    execArgv: ['--require', 'ts-node/register/transpile-only', ...(cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(cpuProfileDir, 'baseline')}`] : [])],
+    execArgv: [
+      '--require',
+      'ts-node/register/transpile-only',
+      ...(cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(cpuProfileDir, 'baseline')}`] : []),
+    ],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const port = await new Promise<number>((done, fail) => {
@@ -141,7 +144,7 @@ export async function waitForIdleDatabase(databaseUrl: string, timeoutMs = 20_00
   try {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const { rows } = await client.query(
+      const { rows } = await client.query<{ busy: number }>(
         "SELECT count(*)::int AS busy FROM pg_stat_activity WHERE datname = current_database() AND state = 'active' AND pid <> pg_backend_pid()",
       );
       if (rows[0].busy === 0 || Date.now() > deadline) return;

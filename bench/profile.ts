@@ -21,7 +21,11 @@ function ownerOf(url: string): string | undefined {
   const project = process.cwd();
   const inBuild = url.includes(`${project}/dist/`) ? /\/dist\/([^/]+)/.exec(url.slice(url.indexOf(project))) : null;
   if (inBuild) return `gateway: ${inBuild[1]}`;
-  return url.includes(`${project}/bench/`) ? 'bench baseline' : undefined;
+  // The simulator and the bench run from source (ts-node).
+  const inSource = url.includes(`${project}/src/`) ? /\/src\/([^/]+)/.exec(url.slice(url.indexOf(project))) : null;
+  if (inSource) return `source: ${inSource[1]}`;
+  if (url.includes(`${project}/bench/baseline/`)) return 'bench baseline';
+  return url.includes(`${project}/bench/`) ? 'bench' : undefined;
 }
 
 /**
@@ -58,14 +62,35 @@ export function summarizeProfile(file: string, top = 20): string {
   ].join('\n');
 }
 
-/** Summaries of the gateway's profile (in `directory`) and the baseline's (in `directory`/baseline). */
-export function summarizeProfiles(directory: string): string {
+/** Summaries of each gateway's profile (in `directory`/<platform>) and the baseline's (in `directory`/baseline). */
+export function summarizeProfiles(directory: string, gateways: readonly string[]): string {
   const files = (folder: string) => {
     try {
-      return readdirSync(folder).filter((name) => name.endsWith('.cpuprofile')).map((name) => join(folder, name));
+      return readdirSync(folder)
+        .filter((name) => name.endsWith('.cpuprofile'))
+        .map((name) => join(folder, name));
     } catch {
       return [];
     }
   };
-  return [...files(directory), ...files(join(directory, 'baseline'))].map((file) => summarizeProfile(file)).join('\n\n');
+  return [...gateways, 'baseline']
+    .flatMap((name) => files(join(directory, name)))
+    .map((file) => summarizeProfile(file))
+    .join('\n\n');
+}
+
+/** Summaries of every profile under `directory` (one level of folders deep). */
+export function summarizeProfilesIn(directory: string): string {
+  const found: string[] = [];
+  for (const entry of readdirSync(directory, { withFileTypes: true })) {
+    const path = join(directory, entry.name);
+    if (entry.isDirectory())
+      found.push(
+        ...readdirSync(path)
+          .filter((name) => name.endsWith('.cpuprofile'))
+          .map((name) => join(path, name)),
+      );
+    else if (entry.name.endsWith('.cpuprofile')) found.push(path);
+  }
+  return found.map((file) => summarizeProfile(file)).join('\n\n');
 }

@@ -2,11 +2,19 @@ import type { ExplainResult } from './explain';
 import type { IngestResult } from './ingest';
 import type { LoadResult } from './load';
 
-export type Target = 'gateway' | 'keyset' | 'offset';
+/** The gateway on each HTTP platform (HTTP_PLATFORM), side by side. */
+export const GATEWAY_TARGETS = ['express', 'fastify'] as const;
+export type GatewayTarget = (typeof GATEWAY_TARGETS)[number];
+export type Target = GatewayTarget | 'keyset' | 'offset';
+
+export const isGatewayTarget = (target: Target): target is GatewayTarget => (GATEWAY_TARGETS as readonly Target[]).includes(target);
+
+/** Issue 14's targets for the first page, per platform, as a fraction of the `node:http` baseline. */
+export const FIRST_PAGE_TARGETS: Readonly<Record<GatewayTarget, number>> = { express: 0.6, fastify: 0.85 };
 export type CaseId = 'first' | 'deep' | 'limit200';
 
 export interface Run {
-  /** e.g. `gateway:first`, `keyset:deep`, `offset:deep` */
+  /** e.g. `express:first`, `fastify:deep`, `keyset:deep`, `offset:deep` */
   id: string;
   target: Target;
   caseId: CaseId;
@@ -28,7 +36,7 @@ export interface Report {
   settings: Record<string, unknown>;
   dataset: { sessions: number; chats: number; bigSessionChats: number; smallSessionChats: number; seedSeconds: number };
   runs: Run[];
-  gatewayMemory?: { rssMb: number; peakRssMb: number };
+  gatewayMemory: Partial<Record<GatewayTarget, { rssMb: number; peakRssMb: number } | undefined>>;
   explain: { firstPage?: ExplainResult; deepPage?: ExplainResult };
   ingest: IngestResult;
   targets: TargetCheck[];
@@ -41,29 +49,60 @@ function find(runs: Run[], id: string): LoadResult | undefined {
 }
 
 function check(name: string, value: number | undefined | null, limit: string, pass: (value: number) => boolean): TargetCheck {
-  return value === undefined || value === null || Number.isNaN(value)
-    ? { name, value: null, limit, pass: null }
-    : { name, value, limit, pass: pass(value) };
+  return value === undefined || value === null || Number.isNaN(value) ? { name, value: null, limit, pass: null } : { name, value, limit, pass: pass(value) };
 }
 
 /** The issue's targets, computed from one run's measurements. A target whose runs were skipped is null. */
 export function evaluateTargets(report: Omit<Report, 'targets'>): TargetCheck[] {
   const { runs } = report;
-  const gatewayFirst = find(runs, 'gateway:first');
-  const gatewayDeep = find(runs, 'gateway:deep');
   const ratio = (a?: number, b?: number) => (a === undefined || b === undefined ? undefined : a / b);
-  const checks = [
-    check('first page req/s, gateway / keyset baseline', ratio(gatewayFirst?.requestsPerSecond, find(runs, 'keyset:first')?.requestsPerSecond), '>= 0.8', (v) => v >= 0.8),
-    check('deep page p50 / first page p50 (gateway)', ratio(gatewayDeep?.p50Ms, gatewayFirst?.p50Ms), '<= 1.2', (v) => v <= 1.2),
-    check('deep page req/s, gateway / OFFSET baseline', ratio(gatewayDeep?.requestsPerSecond, find(runs, 'offset:deep')?.requestsPerSecond), '>= 10', (v) => v >= 10),
+  const checks: TargetCheck[] = [];
+  for (const platform of GATEWAY_TARGETS) {
+    const first = find(runs, `${platform}:first`);
+    const deep = find(runs, `${platform}:deep`);
+    const minimum = FIRST_PAGE_TARGETS[platform];
+    checks.push(
+      check(
+        `first page req/s, ${platform} / keyset baseline`,
+        ratio(first?.requestsPerSecond, find(runs, 'keyset:first')?.requestsPerSecond),
+        `>= ${minimum}`,
+        (v) => v >= minimum,
+      ),
+      check(`deep page p50 / first page p50 (${platform})`, ratio(deep?.p50Ms, first?.p50Ms), '<= 1.2', (v) => v <= 1.2),
+      check(
+        `deep page req/s, ${platform} / OFFSET baseline`,
+        ratio(deep?.requestsPerSecond, find(runs, 'offset:deep')?.requestsPerSecond),
+        '>= 10',
+        (v) => v >= 10,
+      ),
+    );
+  }
+  checks.push(
     ...runs
-      .filter((run) => run.target === 'gateway')
+      .filter((run) => isGatewayTarget(run.target))
       .map((run) => check(`p99 / p50, ${run.id}`, run.result.p99Ms / run.result.p50Ms, '<= 3', (v) => v <= 3)),
-    check('non-2xx responses and errors, all runs', runs.length ? runs.reduce((sum, run) => sum + run.result.non2xx + run.result.errors, 0) : undefined, '= 0', (v) => v === 0),
-    check('gateway RSS after the run (MB)', report.gatewayMemory?.rssMb, `< ${RSS_LIMIT_MB}`, (v) => v < RSS_LIMIT_MB),
-    check('EXPLAIN first page: index scan, no Sort, ~limit+1 rows, generic plan', report.explain.firstPage ? Number(report.explain.firstPage.ok) : undefined, 'ok', (v) => v === 1),
-    check('EXPLAIN deep page: index scan, no Sort, ~limit+1 rows, generic plan', report.explain.deepPage ? Number(report.explain.deepPage.ok) : undefined, 'ok', (v) => v === 1),
-  ];
+    check(
+      'non-2xx responses and errors, all runs',
+      runs.length ? runs.reduce((sum, run) => sum + run.result.non2xx + run.result.errors, 0) : undefined,
+      '= 0',
+      (v) => v === 0,
+    ),
+    ...GATEWAY_TARGETS.map((platform) =>
+      check(`gateway (${platform}) RSS after the run (MB)`, report.gatewayMemory[platform]?.rssMb, `< ${RSS_LIMIT_MB}`, (v) => v < RSS_LIMIT_MB),
+    ),
+    check(
+      'EXPLAIN first page: index scan, no Sort, ~limit+1 rows, generic plan',
+      report.explain.firstPage ? Number(report.explain.firstPage.ok) : undefined,
+      'ok',
+      (v) => v === 1,
+    ),
+    check(
+      'EXPLAIN deep page: index scan, no Sort, ~limit+1 rows, generic plan',
+      report.explain.deepPage ? Number(report.explain.deepPage.ok) : undefined,
+      'ok',
+      (v) => v === 1,
+    ),
+  );
   if ('failed' in report.ingest) checks.push(check('ingest chats/s', 0, '>= 20000', () => false));
   if ('measured' in report.ingest) {
     const { gatewayChatsPerSecond, naiveChatsPerSecond } = report.ingest.measured;
@@ -88,16 +127,21 @@ const fixed = (value: number | undefined, digits = 1) => (value === undefined ||
 
 function table(header: string[], rows: string[][]): string {
   const widths = header.map((cell, column) => Math.max(cell.length, ...rows.map((row) => row[column].length)));
-  const line = (cells: string[]) => `| ${cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join(' | ')} |`;
-  return [line(header), `|${widths.map((width, column) => (column === 0 ? ':' : '-') + '-'.repeat(width) + (column === 0 ? '-' : ':')).join('|')}|`, ...rows.map(line)].join('\n');
+  const line = (cells: string[]) =>
+    `| ${cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join(' | ')} |`;
+  return [
+    line(header),
+    `|${widths.map((width, column) => (column === 0 ? ':' : '-') + '-'.repeat(width) + (column === 0 ? '-' : ':')).join('|')}|`,
+    ...rows.map(line),
+  ].join('\n');
 }
 
 /** The measurements as a Markdown table (the same text goes to the terminal and to docs/performance.md). */
 export function formatReport(report: Report): string {
-  const reference = (run: Run): LoadResult | undefined => (run.target === 'gateway' ? find(report.runs, `keyset:${run.caseId}`) : undefined);
+  const reference = (run: Run): LoadResult | undefined => (isGatewayTarget(run.target) ? find(report.runs, `keyset:${run.caseId}`) : undefined);
   const rows = report.runs.map((run) => {
     const base = reference(run);
-    const offset = run.target === 'gateway' && run.caseId === 'deep' ? find(report.runs, 'offset:deep') : undefined;
+    const offset = isGatewayTarget(run.target) && run.caseId === 'deep' ? find(report.runs, 'offset:deep') : undefined;
     return [
       run.label,
       fixed(run.result.requestsPerSecond, 0),
@@ -113,11 +157,11 @@ export function formatReport(report: Report): string {
   const load = (values: number[]) => values.map((value) => value.toFixed(2)).join(' ');
   const out = [
     `${report.generatedAt}: Node ${machine.node}, PostgreSQL ${machine.postgres}, ${machine.cpus} x ${machine.cpuModel}; load average ${load(machine.loadAverage.atStart)} at the start, ${load(machine.loadAverage.atEnd)} at the end`,
-    `${dataset.chats.toLocaleString('en-US')} chats in ${dataset.sessions} sessions (seeded in ${dataset.seedSeconds.toFixed(1)} s); ${settings.connections} connections, ${settings.warmupSeconds} s warm-up + ${settings.durationSeconds} s per case in ${settings.rounds} rounds; gateway LOG_LEVEL=${settings.gatewayLogLevel} LOG_ASYNC=${settings.gatewayLogAsync}`,
+    `${dataset.chats.toLocaleString('en-US')} chats in ${dataset.sessions} sessions (seeded in ${dataset.seedSeconds.toFixed(1)} s); ${String(settings.connections)} connections, ${String(settings.warmupSeconds)} s warm-up + ${String(settings.durationSeconds)} s per case in ${String(settings.rounds)} rounds; gateway LOG_LEVEL=${String(settings.gatewayLogLevel)} LOG_ASYNC=${String(settings.gatewayLogAsync)}`,
     '',
     table(['case', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'server CPU µs/req', 'vs keyset baseline', 'vs OFFSET baseline'], rows),
     '',
-    `Gateway RSS after the run: ${fixed(report.gatewayMemory?.rssMb)} MB (peak ${fixed(report.gatewayMemory?.peakRssMb)} MB)`,
+    `Gateway RSS after the run: ${GATEWAY_TARGETS.map((platform) => `${platform} ${fixed(report.gatewayMemory[platform]?.rssMb)} MB (peak ${fixed(report.gatewayMemory[platform]?.peakRssMb)} MB)`).join(', ')}`,
     ingestLine(report.ingest),
     '',
     table(

@@ -1,17 +1,19 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { RouterModule } from '@nestjs/core';
 import { ApiKeysModule } from './auth/api-keys/api-keys.module';
-import { AuthModule } from './auth/auth.module';
 import { ChatsModule } from './chats/chats.module';
 import { CommonModule } from './common/common.module';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
+import { EventsModule } from './events/events.module';
+import { GlobalGuardsModule } from './global-guards.module';
 import { HealthModule } from './health/health.module';
 import { LifecycleModule } from './lifecycle/lifecycle.module';
+import { MessagesModule } from './messages/messages.module';
 import { MetricsModule } from './metrics/metrics.module';
-import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { SessionsModule } from './sessions/sessions.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 import { WhatsAppSyncModule } from './whatsapp-sync/whatsapp-sync.module';
 
 @Module({})
@@ -25,15 +27,17 @@ export class AppModule {
         CommonModule,
         LifecycleModule,
         MetricsModule.forRoot(config),
-        AuthModule,
-        // After AuthModule: its global guard needs the caller the authentication guard resolved.
-        RateLimitModule,
+        // Authentication, capability and rate-limit guards, in that order.
+        GlobalGuardsModule,
         HealthModule,
         SessionsModule,
         ChatsModule,
         WhatsAppSyncModule,
+        MessagesModule,
+        EventsModule,
+        WebhooksModule,
         // The public API lives under /api/v1; operational endpoints (health, metrics) stay at the root.
-        RouterModule.register([{ path: 'api/v1', children: [SessionsModule, ChatsModule, ApiKeysModule] }]),
+        RouterModule.register([{ path: 'api/v1', children: [SessionsModule, ChatsModule, MessagesModule, ApiKeysModule, EventsModule, WebhooksModule] }]),
       ],
     };
   }

@@ -1,23 +1,21 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Server } from 'node:net';
 import { AppModule } from './app.module';
-import { configureApp, createHttpAdapter, listenOn } from './app.setup';
 import { AppConfig } from './config/app-config';
-import { ConfigValidationError } from './config/environment';
 import { startEmbeddedPostgres } from './database/embedded-postgres';
+import { createHttpApp, listenOn } from './http/http-app';
 import { installGracefulShutdown } from './lifecycle/graceful-shutdown';
+import { describeStartupFailure } from './lifecycle/startup-failure';
 
 async function bootstrap(): Promise<void> {
-  let config = AppConfig.fromEnvironment();
+  let config = AppConfig.forServer();
   // No DATABASE_URL: run a real PostgreSQL embedded in the project folder, so `npm start` works anywhere.
   const embedded = config.database.url ? undefined : await startEmbeddedPostgres(config.database.embedded);
-  if (embedded) config = AppConfig.fromEnvironment({ ...process.env, DATABASE_URL: embedded.url });
+  if (embedded) config = AppConfig.forServer({ ...process.env, DATABASE_URL: embedded.url });
 
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), createHttpAdapter(config), { bufferLogs: true, bodyParser: false });
-  configureApp(app);
+  // The HTTP server is HTTP_PLATFORM's (Express by default); everything about it lives in src/http/.
+  const app = await createHttpApp(AppModule.forRoot(config), config, { bufferLogs: true });
   // SIGTERM/SIGINT: drain, clean up, close the pool, stop the embedded database, exit 0.
   installGracefulShutdown(app, {
     delayMs: config.shutdown.delayMs,
@@ -28,8 +26,8 @@ async function bootstrap(): Promise<void> {
   });
   await listenOn(app, config.port, config.host);
 
-  const port = (app.getHttpServer().address() as AddressInfo).port;
-  new Logger('Gateway').log({ port }, `listening on port ${port}`);
+  const port = ((app.getHttpServer() as Server).address() as AddressInfo).port;
+  new Logger('Gateway').log({ httpPlatform: config.http.platform, port }, `listening on port ${port} (${config.http.platform})`);
   // Development (a terminal, or the embedded database) gets the getting-started banner.
   if (config.log.pretty || embedded) {
     const base = `http://localhost:${port}`;
@@ -52,6 +50,6 @@ async function bootstrap(): Promise<void> {
 process.on('unhandledRejection', (reason) => new Logger('Process').error({ err: reason }, 'unhandled promise rejection'));
 
 bootstrap().catch((error: unknown) => {
-  console.error(error instanceof ConfigValidationError ? error.message : error);
+  console.error(describeStartupFailure(error));
   process.exit(1);
 });

@@ -9,11 +9,7 @@
  * Cursors are signed by the gateway's own codec with the gateway's secret, so a cursor works on
  * both servers and the harness can check that both answer byte for byte the same.
  */
-import { createHash } from 'node:crypto';
-import { createServer, IncomingMessage, ServerResponse } from 'node:http';
-import { AddressInfo } from 'node:net';
-import { Pool } from 'pg';
-import { CursorCodec } from '../../src/common/pagination/cursor-codec';
+import { BaselineRequest, baselinePool as pool, keysetAfter, pageBody, serveBaseline } from '../support/baseline-http';
 
 const COLUMNS = 'id, jid, type, name, archived, muted_until, last_message_at, unread_count, marked_unread, sort_pin, sort_last';
 const ORDER = 'ORDER BY sort_pin DESC, sort_last DESC, id DESC';
@@ -36,9 +32,6 @@ interface Row {
   sort_last: string;
 }
 
-const pool = new Pool({ connectionString: process.env.BASELINE_DATABASE_URL, max: Number(process.env.BASELINE_POOL_MAX ?? 10) });
-const codec = new CursorCodec(createHash('sha256').update(process.env.BASELINE_CURSOR_SECRET ?? '').digest());
-
 function toChat(row: Row, sessionId: string) {
   return {
     archived: row.archived,
@@ -54,48 +47,24 @@ function toChat(row: Row, sessionId: string) {
   };
 }
 
-function send(response: ServerResponse, status: number, body: unknown): void {
-  const json = JSON.stringify(body);
-  response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(json) });
-  response.end(json);
-}
-
-async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
-  const url = request.url ?? '/';
-  const queryAt = url.indexOf('?');
-  const route = ROUTE.exec(queryAt === -1 ? url : url.slice(0, queryAt));
-  if (!route) return send(response, 404, { error: { code: 'not_found', message: 'route not found', details: {} } });
-  const [, mode, sessionId] = route;
-  const query = new URLSearchParams(queryAt === -1 ? '' : url.slice(queryAt + 1));
-  const limit = Math.min(Math.max(Number(query.get('limit') || 50), 1), 200);
+async function listChats(request: BaselineRequest) {
+  const [sessionId] = request.params;
   const scope = `chats:${sessionId}`;
+  const limit = request.limit;
   let rows: Row[];
-  if (mode === 'offset') {
-    rows = (await pool.query<Row>(OFFSET_PAGE, [sessionId, limit + 1, Number(query.get('offset') || 0)])).rows;
+  if (request.mode === 'offset') {
+    rows = (await pool.query<Row>(OFFSET_PAGE, [sessionId, limit + 1, Number(request.query.get('offset') || 0)])).rows;
   } else {
-    const cursor = query.get('cursor');
-    const after = cursor ? codec.decode(scope, cursor, 3) : undefined;
+    const after = keysetAfter(request, scope, 3);
     rows = after
       ? (await pool.query<Row>(KEYSET_NEXT, [sessionId, limit + 1, after[0].toString(), after[1].toString(), after[2].toString()])).rows
       : (await pool.query<Row>(KEYSET_FIRST, [sessionId, limit + 1])).rows;
   }
-  const hasMore = rows.length > limit;
-  const page = hasMore ? rows.slice(0, limit) : rows;
-  const last = page[page.length - 1];
-  let nextCursor: string | null = null;
-  if (hasMore && mode === 'offset') nextCursor = String(Number(query.get('offset') || 0) + limit);
-  if (hasMore && mode === 'keyset') nextCursor = codec.encode(scope, [BigInt(last.sort_pin), BigInt(last.sort_last), BigInt(last.id)]);
-  send(response, 200, { data: page.map((row) => toChat(row, sessionId)), nextCursor });
+  return pageBody(request, rows, {
+    scope,
+    keyOf: (last) => [BigInt(last.sort_pin), BigInt(last.sort_last), BigInt(last.id)],
+    toItem: (row) => toChat(row, sessionId),
+  });
 }
 
-const server = createServer((request, response) => {
-  handle(request, response).catch((error: Error) => send(response, 500, { error: { code: 'internal', message: error.message, details: {} } }));
-});
-server.keepAliveTimeout = 65_000;
-server.listen(0, '127.0.0.1', () => process.send?.({ port: (server.address() as AddressInfo).port }));
-// The harness disconnects to stop it: exit normally, so that a --cpu-prof profile gets written.
-process.on('disconnect', () => {
-  server.close();
-  server.closeAllConnections();
-  void pool.end().finally(() => process.exit(0));
-});
+serveBaseline(ROUTE, listChats);

@@ -9,8 +9,32 @@ const autocannon = require('autocannon');
 process.once('message', (options) => {
   let latencies = new Float64Array(65536);
   let count = 0;
+  // A POST case (Send message): each request its own Idempotency-Key, its path taken in turn from `paths`,
+  // `{n}` in the body replaced by the request's number modulo 10000 (four digits).
+  let sequence = 0;
+  const requests = options.post
+    ? [
+        {
+          method: 'POST',
+          setupRequest: (request) => {
+            const n = sequence++;
+            request.body = options.post.body.replace('{n}', String(n % 10000).padStart(4, '0'));
+            request.headers = { ...request.headers, 'content-type': 'application/json', 'idempotency-key': `${options.post.keyPrefix}-${n}` };
+            if (options.post.paths) request.path = options.post.paths[n % options.post.paths.length];
+            return request;
+          },
+        },
+      ]
+    : undefined;
   const instance = autocannon(
-    { url: options.url, headers: options.headers, connections: options.connections, duration: options.durationSeconds, timeout: 10 },
+    {
+      url: options.url,
+      headers: options.headers,
+      connections: options.connections,
+      duration: options.durationSeconds,
+      timeout: 10,
+      ...(requests ? { requests } : {}),
+    },
     (error, result) => {
       if (error) {
         process.send({ error: String(error && error.stack ? error.stack : error) }, () => process.exit(1));

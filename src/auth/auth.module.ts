@@ -1,11 +1,8 @@
 import { Module } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
 import { AppConfig } from '../config/app-config';
 import { ApiKeyAuthenticator } from './api-keys/api-key.authenticator';
 import { ApiKeysModule } from './api-keys/api-keys.module';
 import { ApiKeysService } from './api-keys/api-keys.service';
-import { AuthenticationGuard } from './authentication.guard';
-import { CapabilityGuard } from './capability.guard';
 import { JwtAuthenticator } from './jwt/jwt.authenticator';
 import { TOKEN_AUTHENTICATORS, TokenAuthenticator } from './token-authenticator';
 
@@ -20,10 +17,9 @@ import { TOKEN_AUTHENTICATORS, TokenAuthenticator } from './token-authenticator'
         new ApiKeyAuthenticator(apiKeys),
       ],
     },
-    // Global guards run in this order: who is calling, then may they do this.
-    { provide: APP_GUARD, useClass: AuthenticationGuard },
-    { provide: APP_GUARD, useClass: CapabilityGuard },
   ],
-  exports: [ApiKeysModule],
+  // For AuthenticationGuard, registered with the other global guards in GlobalGuardsModule (which
+  // also imports RateLimitModule, the provider of AUTH_FAILURE_LIMIT).
+  exports: [ApiKeysModule, TOKEN_AUTHENTICATORS],
 })
 export class AuthModule {}

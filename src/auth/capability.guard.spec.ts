@@ -1,7 +1,7 @@
 import { ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AppError } from '../common/errors/app-error';
-import type { Capability } from './capabilities';
+import type { Capability } from '../common/capabilities';
 import { CapabilityGuard } from './capability.guard';
 import type { Principal } from './principal';
 import { RequireCapability } from './require-capability.decorator';

@@ -1,4 +1,4 @@
-import type { Capability } from './capabilities';
+import type { Capability } from '../common/capabilities';
 
 /** Who is calling: resolved once per request by the authentication guard. */
 export interface Principal {
@@ -7,13 +7,11 @@ export interface Principal {
   capabilities: ReadonlySet<Capability>;
   /** The JWT subject, for a login. */
   subject?: string;
+  /**
+   * For a login JWT without `sub`: a digest of its claims, so that each such token is a caller of
+   * its own (for rate limits), not one caller shared by every sub-less token of the org.
+   */
+  tokenId?: string;
   /** The API key's id, for a script. */
   keyId?: string;
-}
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    /** The caller, set by the authentication guard; null on public routes and before authentication. */
-    user: Principal | null;
-  }
 }

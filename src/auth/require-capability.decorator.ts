@@ -1,7 +1,7 @@
 import { applyDecorators, SetMetadata } from '@nestjs/common';
 import { ApiBearerAuth, ApiExtension } from '@nestjs/swagger';
 import { CAPABILITY_EXTENSION } from '../common/openapi/arrange-document';
-import type { Capability } from './capabilities';
+import type { Capability } from '../common/capabilities';
 
 export const REQUIRED_CAPABILITY = 'auth:required-capability';
 export const PUBLIC_ROUTE = 'auth:public';

@@ -1,4 +1,4 @@
-import type { FastifyRequest } from 'fastify';
+import type { AuthenticatedRequest } from './authenticated-request';
 import type { Strategy } from 'passport-strategy';
 
 /**
@@ -6,7 +6,7 @@ import type { Strategy } from 'passport-strategy';
  * null when it failed. Same protocol as passport's own middleware (a per-request object derived
  * from the strategy), without passport's process-wide strategy registry.
  */
-export function runStrategy<T>(strategy: Strategy, request: FastifyRequest): Promise<T | null> {
+export function runStrategy<T>(strategy: Strategy, request: AuthenticatedRequest): Promise<T | null> {
   return new Promise<T | null>((resolve, reject) => {
     const attempt = Object.create(strategy) as Strategy & Record<string, unknown>;
     attempt.success = (user: T) => resolve(user);

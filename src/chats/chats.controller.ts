@@ -4,8 +4,9 @@ import { RequireCapability } from '../auth/require-capability.decorator';
 import { CurrentPrincipal } from '../auth/current-principal.decorator';
 import type { Principal } from '../auth/principal';
 import { ApiErrorResponses } from '../common/errors/api-error-responses.decorator';
-import { PageQuery, PageQueryPipe } from '../common/pagination/page-query';
+import { PageQueryPipe } from '../common/pagination/page-query';
 import { ChatsService } from './chats.service';
+import { ChatPageQuery } from './dto/chat-page.query';
 import { ChatPageResponse } from './dto/chat-page.response';
 
 const LIST_CHATS_DESCRIPTION = [
@@ -53,11 +54,7 @@ export class ChatsController {
     },
   })
   @ApiErrorResponses('invalid_argument', 'unauthenticated', 'forbidden', 'not_found')
-  list(
-    @CurrentPrincipal() principal: Principal,
-    @Param('session') session: string,
-    @Query(PageQueryPipe) page: PageQuery,
-  ): Promise<ChatPageResponse> {
+  list(@CurrentPrincipal() principal: Principal, @Param('session') session: string, @Query(PageQueryPipe) page: ChatPageQuery): Promise<ChatPageResponse> {
     return this.chats.listForDisplay(principal.orgId, session, page);
   }
 }

@@ -1,14 +1,15 @@
 import { Module } from '@nestjs/common';
-import { PageReadPool } from '../database/page-read-pool';
+import { DatabaseModule } from '../database/database.module';
 import { SessionsModule } from '../sessions/sessions.module';
 import { ChatsController } from './chats.controller';
 import { ChatsRepository } from './chats.repository';
 import { ChatsService } from './chats.service';
 
 @Module({
-  imports: [SessionsModule],
+  // DatabaseModule: the page-read pool List chats reads its pages on.
+  imports: [DatabaseModule, SessionsModule],
   controllers: [ChatsController],
-  providers: [ChatsService, ChatsRepository, PageReadPool],
+  providers: [ChatsService, ChatsRepository],
   exports: [ChatsService],
 })
 export class ChatsModule {}

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { types as pgTypes, type CustomTypesConfig } from 'pg';
-import { PageReadPool } from '../database/page-read-pool';
+import { rowsToRead } from '../common/pagination/page-query';
+import { INT8_AS_TEXT, PageReadPool } from '../database/page-read-pool';
+import { ownedSessionCondition } from '../sessions/session-ownership';
 import { ChatType } from './chat-type';
 import type { ChatResponse } from './dto/chat.response';
 
@@ -29,8 +30,7 @@ type RawDisplayChat = [
 ];
 
 // Written plainly because it is the hot path. One statement checks that the caller's org owns the
-// session (the rule of SessionsService.requireOwnedSessionId: keep the two in step) and reads the
-// page: no session row, no result row; an owned session with no chats gives one row of NULLs (the
+// session (the ownership rule's own SQL condition, from session-ownership.ts) and reads the page: no session row, no result row; an owned session with no chats gives one row of NULLs (the
 // LEFT JOIN). The page itself is a range scan of chats_display_order walked backwards from the
 // cursor's position (the row comparison is an index condition): no sort step.
 const PAGE_COLUMNS = 'id, jid, type, name, archived, muted_until, last_message_at, unread_count, marked_unread, sort_pin, sort_last';
@@ -44,29 +44,24 @@ const ownedPage = (keyset: string) => `
     ORDER BY sort_pin DESC, sort_last DESC, id DESC
     LIMIT $3
   ) AS page ON true
-  WHERE sessions.id = $1 AND sessions.org_id = $2`;
+  WHERE ${ownedSessionCondition('sessions', 1, 2)}`;
 const FIRST_PAGE = ownedPage('');
 const NEXT_PAGE = ownedPage(' AND (sort_pin, sort_last, id) < ($4, $5, $6)');
 
-const INT8_OID = 20;
-
-const keepText = (text: string): string => text;
-/**
- * pg's type parsers, except that an int8 stays the text PostgreSQL sent. pg's own int8 parser
- * returns that same text after testing it against a regular expression, for each of the page's
- * five bigint columns in every row (a few percent of a page's CPU); toChat converts them itself.
- */
-const PAGE_TYPES: CustomTypesConfig = {
-  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    oid === INT8_OID && format !== 'binary' ? keepText : pgTypes.getTypeParser(oid, format)) as CustomTypesConfig['getTypeParser'],
-};
+// int8 columns stay PostgreSQL's text (INT8_AS_TEXT); toChat converts them itself.
+const PAGE_TYPES = INT8_AS_TEXT;
 
 /**
  * The SQL and parameters of one display page: the repository runs it, the benchmark EXPLAINs it.
  * `name` makes it a prepared statement on each pooled connection: PostgreSQL parses it, and on the
  * page-read pool plans it, once per connection instead of on every page.
  */
-export function displayPageQuery(orgId: string, sessionId: string, count: number, after?: readonly bigint[]): { name: string; text: string; values: unknown[] } {
+export function displayPageQuery(
+  orgId: string,
+  sessionId: string,
+  count: number,
+  after?: readonly bigint[],
+): { name: string; text: string; values: unknown[] } {
   return after
     ? { name: 'chats_display_page_after', text: NEXT_PAGE, values: [sessionId, orgId, count, after[0].toString(), after[1].toString(), after[2].toString()] }
     : { name: 'chats_display_page_first', text: FIRST_PAGE, values: [sessionId, orgId, count] };
@@ -80,11 +75,11 @@ export class ChatsRepository {
 
   /**
    * Up to `limit` chats of the session in display order, starting after `after` when given; or
-   * undefined when `orgId` does not own the session. One row more than the page is read, so the
-   * page knows whether another follows without a count query.
+   * undefined when `orgId` does not own the session. Reads `rowsToRead(limit)` rows (page-query.ts)
+   * and cuts them itself, straight from pg's arrays.
    */
   async findOwnedPageForDisplay(orgId: string, sessionId: string, limit: number, after?: readonly bigint[]): Promise<DisplayPage | undefined> {
-    const query = displayPageQuery(orgId, sessionId, limit + 1, after);
+    const query = displayPageQuery(orgId, sessionId, rowsToRead(limit), after);
     // Spelled out, not spread: V8 spreads an object into a literal with more fields in ~2 µs here.
     const { rows } = await this.pool.query<RawDisplayChat>({ name: query.name, text: query.text, values: query.values, rowMode: 'array', types: PAGE_TYPES });
     if (rows.length === 0) return undefined;

@@ -1,8 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { CursorCodec } from '../common/pagination/cursor-codec';
 import { PageQuery } from '../common/pagination/page-query';
-import { normalizeSessionId, sessionNotFound } from '../sessions/session-id';
-import { SessionsService } from '../sessions/sessions.service';
+import { normalizeSessionId, SessionOwnership, sessionNotFound } from '../sessions/session-ownership';
 import { ChatsRepository } from './chats.repository';
 import { ChatPageResponse } from './dto/chat-page.response';
 
@@ -11,7 +10,7 @@ const POSITION_KEYS = 3;
 @Injectable()
 export class ChatsService {
   constructor(
-    private readonly sessions: SessionsService,
+    private readonly ownership: SessionOwnership,
     private readonly chats: ChatsRepository,
     private readonly cursors: CursorCodec,
   ) {}
@@ -22,7 +21,7 @@ export class ChatsService {
     if (sessionId === undefined) throw sessionNotFound();
     const scope = `chats:${sessionId}`;
     const after = page.cursor === undefined ? undefined : await this.decodeCursor(orgId, sessionId, scope, page.cursor);
-    // The same statement checks ownership, so the hot path is one round trip to the database.
+    // The same statement checks ownership (ownedSessionCondition), so the hot path is one round trip to the database.
     const found = await this.chats.findOwnedPageForDisplay(orgId, sessionId, page.limit, after);
     if (found === undefined) throw sessionNotFound();
     return { data: found.chats, nextCursor: found.next ? this.cursors.encode(scope, found.next) : null };
@@ -33,7 +32,7 @@ export class ChatsService {
     try {
       return this.cursors.decode(scope, cursor, POSITION_KEYS);
     } catch (error) {
-      await this.sessions.requireOwnedSessionId(orgId, sessionId);
+      await this.ownership.requireOwnedId(orgId, sessionId);
       throw error;
     }
   }

@@ -3,11 +3,17 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import type { PostgresConnectionOptions } from 'typeorm/driver/postgres/PostgresConnectionOptions';
 import { AppConfig } from '../config/app-config';
+import { DatabasePoolMetrics } from './database-pool-metrics';
 import { dataSourceOptions, gatewayConnectionSettings } from './data-source.options';
 import { runPendingMigrations } from './migrate';
+import { PageReadPool } from './page-read-pool';
 
 type StartupOptions = PostgresConnectionOptions & { migrateOnStart: boolean };
 
+/**
+ * The database: TypeORM's DataSource (migrations run before any other provider touches it), the
+ * page-read pool beside it, and the pools' gauges.
+ */
 @Module({
   imports: [
     TypeOrmModule.forRootAsync({
@@ -30,5 +36,8 @@ type StartupOptions = PostgresConnectionOptions & { migrateOnStart: boolean };
       },
     }),
   ],
+  // The page-read pool (List chats) and the pool gauges sit beside TypeORM's DataSource.
+  providers: [DatabasePoolMetrics, PageReadPool],
+  exports: [DatabasePoolMetrics, PageReadPool],
 })
 export class DatabaseModule {}

@@ -1,7 +1,12 @@
 import { GENERIC_PLANS, pageReadPoolConfig } from './page-read-pool';
 
 describe('pageReadPoolConfig', () => {
-  const settings = { url: 'postgres://gateway:secret@db.internal:5432/gateway', poolMax: 7, statementTimeoutMs: 9000, applicationName: 'whatsapp-gateway/replica-1' };
+  const settings = {
+    url: 'postgres://gateway:secret@db.internal:5432/gateway',
+    poolMax: 7,
+    statementTimeoutMs: 9000,
+    applicationName: 'whatsapp-gateway/replica-1',
+  };
 
   it('keeps the DataSource pool settings, with its own size, name and generic plans', () => {
     const config = pageReadPoolConfig(settings, 4);
@@ -17,11 +22,13 @@ describe('pageReadPoolConfig', () => {
   });
 
   it('adds generic plans to options given in DATABASE_URL, and reads URLs the way pg does', () => {
-    expect(pageReadPoolConfig({ ...settings, url: `${settings.url}?options=-c%20search_path%3Dtenant` }, 4).options).toBe(`-c search_path=tenant ${GENERIC_PLANS}`);
+    expect(pageReadPoolConfig({ ...settings, url: `${settings.url}?options=-c%20search_path%3Dtenant` }, 4).options).toBe(
+      `-c search_path=tenant ${GENERIC_PLANS}`,
+    );
     expect(pageReadPoolConfig({ ...settings, url: 'postgres://gateway:secret@/gateway?host=/var/run/postgresql' }, 4).options).toBe(GENERIC_PLANS);
   });
 
-  it('keeps the application name within PostgreSQL\'s 63 characters, its /pages suffix included', () => {
+  it("keeps the application name within PostgreSQL's 63 characters, its /pages suffix included", () => {
     const name = pageReadPoolConfig({ ...settings, applicationName: 'x'.repeat(80) }, 4).application_name;
     expect(name).toHaveLength(63);
     expect(name).toMatch(/^x+\/pages$/);

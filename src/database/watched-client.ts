@@ -68,5 +68,5 @@ export function watchedClientClass(timeoutMs: number): typeof Client {
       this.connection.stream.destroy(error);
     }
   }
-  return WatchedClient as unknown as typeof Client;
+  return WatchedClient;
 }

@@ -1,8 +1,8 @@
 import { Controller, Get, Res, ServiceUnavailableException } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckResult, HealthCheckService } from '@nestjs/terminus';
-import type { FastifyReply } from 'fastify';
 import { Public } from '../auth/require-capability.decorator';
+import type { HttpResponse } from '../common/http/http-response';
 import { ReadinessIndicators } from './readiness.indicators';
 
 /**
@@ -28,13 +28,9 @@ export class HealthController {
   /** Readiness: the database answers, migrations are applied, the replica is not draining. */
   @Get('readyz')
   @HealthCheck({ noCache: true, swaggerDocumentation: false })
-  async readiness(@Res({ passthrough: true }) reply: FastifyReply): Promise<HealthCheckResult> {
+  async readiness(@Res({ passthrough: true }) reply: HttpResponse): Promise<HealthCheckResult> {
     try {
-      return await this.health.check([
-        () => this.checks.draining(),
-        () => this.checks.database(),
-        () => this.checks.migrations(),
-      ]);
+      return await this.health.check([() => this.checks.draining(), () => this.checks.database(), () => this.checks.migrations()]);
     } catch (error) {
       if (!(error instanceof ServiceUnavailableException)) throw error;
       reply.status(503);

@@ -42,7 +42,7 @@ export class ReadinessIndicators {
   /** Names of the applied migrations; none while the migrations table does not exist yet. */
   private async appliedMigrations(): Promise<{ name: string }[]> {
     const table = this.dataSource.options.migrationsTableName ?? 'migrations';
-    const [{ present }] = await this.dataSource.query('SELECT to_regclass($1) IS NOT NULL AS present', [table]);
+    const [{ present }] = await this.dataSource.query<{ present: boolean }[]>('SELECT to_regclass($1) IS NOT NULL AS present', [table]);
     return present ? this.dataSource.query(`SELECT name FROM "${table}"`) : [];
   }
 

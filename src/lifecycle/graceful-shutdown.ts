@@ -67,7 +67,7 @@ async function shutDown(
   const deadline = startedAt + options.graceMs;
   const delayMs = signal === 'SIGINT' ? 0 : options.delayMs;
   app.get(ShutdownCoordinator).beginDrain(deadline);
-  // Requests that arrived before the signal answer with `Connection: close` too (later ones get it from app.setup.ts).
+  // Requests that arrived before the signal answer with `Connection: close` too (later ones get it from the HTTP platform's hook, src/http/).
   for (const socket of connections) {
     const response = (socket as Socket & { _httpMessage?: ServerResponse })._httpMessage;
     if (response && !response.headersSent) response.setHeader('Connection', 'close');

@@ -1,7 +1,7 @@
 import { Controller, Get, Header, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import type { FastifyReply } from 'fastify';
 import { Public } from '../auth/require-capability.decorator';
+import type { HttpResponse } from '../common/http/http-response';
 import { GatewayMetrics } from './gateway-metrics';
 
 /** GET /metrics on the API port (when METRICS_PORT is not set). */
@@ -13,7 +13,9 @@ export class MetricsController {
 
   @Get('metrics')
   @Header('Cache-Control', 'no-store')
-  async scrape(@Res() reply: FastifyReply): Promise<void> {
-    reply.type(this.metrics.registry.contentType).send(await this.metrics.registry.metrics());
+  async scrape(@Res() response: HttpResponse): Promise<void> {
+    const text = await this.metrics.registry.metrics();
+    response.header('Content-Type', this.metrics.registry.contentType);
+    response.send(Buffer.from(text));
   }
 }

@@ -3,13 +3,12 @@ import { AppConfig } from '../config/app-config';
 import { GatewayMetrics } from './gateway-metrics';
 import { MetricsController } from './metrics.controller';
 import { MetricsServer } from './metrics-server';
-import { SessionMetricsExporter } from './session-metrics.exporter';
-import { SyncMetricsExporter } from './sync-metrics.exporter';
 
 /**
- * Prometheus metrics: GatewayMetrics (injectable everywhere) and GET /metrics, on the API port or
- * on METRICS_PORT alone. With METRICS_ENABLED=false the metrics still exist (modules may use them)
- * but are neither measured per request (installHttpMetrics, attached by app.setup.ts) nor served.
+ * Prometheus metrics: GatewayMetrics (the shared registry, injectable everywhere; each module
+ * registers its own metrics on it) and GET /metrics, on the API port or on METRICS_PORT alone.
+ * With METRICS_ENABLED=false the metrics still exist (modules may use them) but are neither
+ * measured per request (src/http/http-metrics.ts, attached by the HTTP platform) nor served.
  */
 @Global()
 @Module({})
@@ -19,8 +18,13 @@ export class MetricsModule {
     return {
       module: MetricsModule,
       controllers: served && config.metrics.port === undefined ? [MetricsController] : [],
-      providers: [GatewayMetrics, SyncMetricsExporter, SessionMetricsExporter, ...(served ? [MetricsServer] : [])],
+      providers: [GatewayMetrics, ...(served ? [MetricsServer] : [])],
       exports: [GatewayMetrics],
     };
+  }
+
+  /** The registry alone, never served: for an operator's command (the CLI), whose modules register metrics too. */
+  static registryOnly(): DynamicModule {
+    return { module: MetricsModule, providers: [GatewayMetrics], exports: [GatewayMetrics] };
   }
 }

@@ -23,4 +23,19 @@ describe('MemoryRateLimitStore', () => {
     store.sweep();
     expect(store.size).toBe(0);
   });
+
+  it('holds at most maxKeys windows, dropping the oldest window first', () => {
+    let now = 0;
+    const store = new MemoryRateLimitStore(() => now, 3);
+    store.hit(['a', 'b', 'c'], 1000);
+    now = 1500;
+    // a's window ended and starts again: it is now the newest, so b goes when d arrives.
+    store.hit(['a'], 1000);
+    store.hit(['d'], 1000);
+    expect(store.size).toBe(3);
+    expect(store.hit(['a', 'b'], 1000)).toEqual([
+      { count: 2, resetInMs: 1000 },
+      { count: 1, resetInMs: 1000 },
+    ]);
+  });
 });

@@ -20,7 +20,10 @@ export class MemoryRateLimitStore implements RateLimitStore {
   private readonly windows = new Map<string, { count: number; resetAt: number }>();
   private hitsSinceSweep = 0;
 
-  constructor(private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly now: () => number = Date.now,
+    private readonly maxKeys = Number.POSITIVE_INFINITY,
+  ) {}
 
   hit(keys: readonly string[], windowMs: number): WindowCount[] {
     const now = this.now();
@@ -28,6 +31,9 @@ export class MemoryRateLimitStore implements RateLimitStore {
     return keys.map((key) => {
       let window = this.windows.get(key);
       if (!window || window.resetAt <= now) {
+        // A new window goes to the end of the map's order, so the first key is the oldest window.
+        if (window) this.windows.delete(key);
+        else if (this.windows.size >= this.maxKeys) this.windows.delete(this.windows.keys().next().value!);
         window = { count: 0, resetAt: now + windowMs };
         this.windows.set(key, window);
       }

@@ -1,6 +1,7 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { AuthenticatedRequest } from '../auth/authenticated-request';
 import { AppError } from '../common/errors/app-error';
+import type { HttpResponse } from '../common/http/http-response';
 import { RateLimitDecision, rateLimitHeader, RateLimiter } from './rate-limiter';
 
 /**
@@ -19,14 +20,14 @@ export class RateLimitGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     if (!this.limiter.enabled) return true;
     const http = context.switchToHttp();
-    const principal = http.getRequest<FastifyRequest>().user;
+    const principal = http.getRequest<AuthenticatedRequest>().user;
     if (!principal) return true;
     const decision = this.limiter.check(principal);
-    const reply = http.getResponse<FastifyReply>();
+    const reply = http.getResponse<HttpResponse>();
     return decision instanceof Promise ? decision.then((d) => this.apply(d, reply)) : this.apply(decision, reply);
   }
 
-  private apply(decision: RateLimitDecision, reply: FastifyReply): boolean {
+  private apply(decision: RateLimitDecision, reply: HttpResponse): boolean {
     reply.header('RateLimit-Policy', this.policyHeader);
     reply.header('RateLimit', rateLimitHeader(decision.states));
     const refused = decision.refusedBy;

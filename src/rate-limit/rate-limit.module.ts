@@ -1,13 +1,26 @@
 import { Module } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
-import { RateLimitGuard } from './rate-limit.guard';
+import { AUTH_FAILURE_LIMIT } from '../auth/auth-failure-limit';
+import { AppConfig } from '../config/app-config';
+import { AuthFailureLimiter } from './auth-failure-limiter';
 import { RateLimiter } from './rate-limiter';
+import { WindowCounter } from './window-counter';
 
 /**
- * Per-caller and per-org request limits. Imported after AuthModule, so its global guard runs
- * after authentication and capability checks.
+ * Per-caller and per-org request limits, which RateLimitGuard (registered in GlobalGuardsModule)
+ * applies, and the limit on failed authentications per client address, which the authentication
+ * guard applies (AUTH_FAILURE_LIMIT). Both count on one WindowCounter.
  */
 @Module({
-  providers: [RateLimiter, { provide: APP_GUARD, useClass: RateLimitGuard }],
+  providers: [
+    WindowCounter,
+    RateLimiter,
+    {
+      provide: AuthFailureLimiter,
+      inject: [AppConfig, WindowCounter],
+      useFactory: (config: AppConfig, counter: WindowCounter) => new AuthFailureLimiter(config, counter),
+    },
+    { provide: AUTH_FAILURE_LIMIT, useExisting: AuthFailureLimiter },
+  ],
+  exports: [RateLimiter, AUTH_FAILURE_LIMIT],
 })
 export class RateLimitModule {}

@@ -1,9 +1,10 @@
-import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
+import { Counter } from 'prom-client';
 import type { Principal } from '../auth/principal';
 import { AppConfig } from '../config/app-config';
 import { GatewayMetrics } from '../metrics/gateway-metrics';
-import { MemoryRateLimitStore, WindowCount } from './rate-limit-store';
-import { RedisRateLimitStore } from './redis-rate-limit-store';
+import type { WindowCount } from './rate-limit-store';
+import { WindowCounter } from './window-counter';
 
 export type RateLimitPolicyName = 'caller' | 'org';
 
@@ -22,31 +23,29 @@ export interface RateLimitDecision {
   refusedBy?: PolicyState;
 }
 
-const REDIS_CONNECT_WAIT_MS = 2000;
-const FALLBACK_WARNING_INTERVAL_MS = 30_000;
-
 /**
  * Two fixed-window limits per request: one per caller (an API key, or a login user: org +
- * subject) and one per organization. Counted in Redis when REDIS_URL is set (one round trip),
- * else in memory. When Redis fails, the request is counted in memory instead (fail open, per
- * replica), and a warning is logged at most every 30 s.
+ * subject) and one per organization, counted by the WindowCounter (shared in Redis when REDIS_URL
+ * is set, else per replica).
  */
 @Injectable()
-export class RateLimiter implements OnModuleInit, OnApplicationShutdown {
-  private readonly logger = new Logger('RateLimit');
-  private readonly memory = new MemoryRateLimitStore();
-  private readonly redis?: RedisRateLimitStore;
+export class RateLimiter {
   private readonly settings: AppConfig['rateLimit'];
-  private lastFallbackWarning = 0;
+  /** Requests refused with 429, by the policy that refused them (`caller` or `org`). */
+  readonly refusals: Counter<'policy'>;
 
   constructor(
     config: AppConfig,
-    private readonly metrics: GatewayMetrics,
+    metrics: GatewayMetrics,
+    private readonly counter: WindowCounter,
   ) {
     this.settings = config.rateLimit;
-    if (config.rateLimit.enabled && config.redisUrl) {
-      this.redis = new RedisRateLimitStore(config.redisUrl, config.rateLimit.redisPrefix, config.rateLimit.redisTimeoutMs);
-    }
+    this.refusals = new Counter({
+      name: 'gateway_rate_limited_requests_total',
+      help: 'Requests refused with 429 rate_limited, by policy.',
+      labelNames: ['policy'] as const,
+      registers: [metrics.registry],
+    });
   }
 
   get enabled(): boolean {
@@ -59,33 +58,10 @@ export class RateLimiter implements OnModuleInit, OnApplicationShutdown {
     return `"caller";q=${this.settings.perCaller};w=${window}, "org";q=${this.settings.perOrg};w=${window}`;
   }
 
-  async onModuleInit(): Promise<void> {
-    if (!this.redis) return;
-    if (!(await this.redis.connect(REDIS_CONNECT_WAIT_MS))) {
-      this.logger.warn('Redis is not reachable at startup; counting rate limits in memory until it is');
-    }
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    await this.redis?.close();
-  }
-
   /** Counts one request of `principal`. Synchronous without Redis (no promise on the hot path). */
   check(principal: Principal): RateLimitDecision | Promise<RateLimitDecision> {
-    const keys = [callerKey(principal), `o:${principal.orgId}`];
-    if (!this.redis) return this.decide(this.memory.hit(keys, this.settings.windowMs));
-    return this.redis.hit(keys, this.settings.windowMs).then(
-      (counts) => this.decide(counts),
-      (error: Error) => {
-        this.metrics.rateLimitStoreErrors.inc();
-        const now = Date.now();
-        if (now - this.lastFallbackWarning > FALLBACK_WARNING_INTERVAL_MS) {
-          this.lastFallbackWarning = now;
-          this.logger.warn(`Redis rate-limit check failed (${error.message}); counting in memory meanwhile`);
-        }
-        return this.decide(this.memory.hit(keys, this.settings.windowMs));
-      },
-    );
+    const counts = this.counter.hit([callerKey(principal), `o:${principal.orgId}`], this.settings.windowMs);
+    return counts instanceof Promise ? counts.then((c) => this.decide(c)) : this.decide(counts);
   }
 
   private decide([caller, org]: WindowCount[]): RateLimitDecision {
@@ -94,7 +70,7 @@ export class RateLimiter implements OnModuleInit, OnApplicationShutdown {
     const exceeded = states.filter((policy, index) => counts[index].count > policy.limit);
     if (exceeded.length === 0) return { allowed: true, states };
     const refusedBy = exceeded.reduce((longest, current) => (current.resetInSeconds > longest.resetInSeconds ? current : longest));
-    this.metrics.rateLimited.inc({ policy: refusedBy.policy });
+    this.refusals.inc({ policy: refusedBy.policy });
     return { allowed: false, states, refusedBy };
   }
 }
@@ -103,9 +79,13 @@ function state(policy: RateLimitPolicyName, limit: number, count: WindowCount): 
   return { policy, limit, remaining: Math.max(0, limit - count.count), resetInSeconds: Math.max(1, Math.ceil(count.resetInMs / 1000)) };
 }
 
-/** An API key by its id; a login user by org and subject (the same person in two orgs is two callers). */
+/**
+ * An API key by its id; a login user by org and subject (the same person in two orgs is two
+ * callers); a login without a subject by its token, never one bucket for all such logins of an org.
+ */
 export function callerKey(principal: Principal): string {
-  return principal.kind === 'api_key' ? `k:${principal.keyId}` : `u:${principal.orgId}:${principal.subject ?? ''}`;
+  if (principal.kind === 'api_key') return `k:${principal.keyId}`;
+  return principal.subject !== undefined ? `u:${principal.orgId}:${principal.subject}` : `t:${principal.orgId}:${principal.tokenId ?? ''}`;
 }
 
 /** `RateLimit` value: what remains of each policy and when it resets. */

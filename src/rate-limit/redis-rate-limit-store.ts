@@ -30,7 +30,11 @@ export class RedisRateLimitStore implements RateLimitStore {
   private readonly logger = new Logger('RateLimit');
   readonly client: Redis;
 
-  constructor(url: string, private readonly prefix: string, timeoutMs: number) {
+  constructor(
+    url: string,
+    private readonly prefix: string,
+    timeoutMs: number,
+  ) {
     this.client = new Redis(url, {
       // Fail fast instead of queueing while disconnected: the caller falls back to memory.
       enableOfflineQueue: false,

@@ -17,6 +17,18 @@ export type SessionStatus = (typeof SESSION_STATUSES)[number];
 export const DESIRED_STATES = ['running', 'stopped'] as const;
 export type DesiredState = (typeof DESIRED_STATES)[number];
 
+/** Statuses that only mean something while a replica holds the connection. */
+const LIVE_STATUSES: ReadonlySet<SessionStatus> = new Set(['connecting', 'qr_required', 'connected']);
+
+/**
+ * The status a caller sees. A stored status is only as fresh as its holder: with no live lease,
+ * nobody is connected, so a live-looking status reads `connecting` (still meant to run) or `stopped`.
+ */
+export function effectiveStatus(session: { status: SessionStatus; desiredState: DesiredState; heldBy: string | null }): SessionStatus {
+  if (session.heldBy !== null || !LIVE_STATUSES.has(session.status)) return session.status;
+  return session.desiredState === 'running' ? 'connecting' : 'stopped';
+}
+
 /**
  * Why the last connection closed, named after Baileys' DisconnectReason (the numeric code is kept
  * too). `unknown` covers codes WhatsApp or the network gave that have no name.

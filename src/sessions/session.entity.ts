@@ -1,4 +1,5 @@
 import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+import type { SendPacing } from './dto/send-pacing';
 import type { DesiredState, DisconnectReasonName, SessionStatus } from './session-status';
 
 /** One attached WhatsApp number, owned by exactly one org. */
@@ -19,6 +20,10 @@ export class Session {
 
   @Column({ type: 'text', default: 'stopped' })
   status: SessionStatus;
+
+  /** The session's own send pacing; null: the configured defaults. */
+  @Column({ name: 'send_pacing', type: 'jsonb', nullable: true })
+  sendPacing: SendPacing | null;
 
   @Column({ name: 'desired_state', type: 'text', default: 'stopped' })
   desiredState: DesiredState;

@@ -25,7 +25,13 @@ const SessionParam = () =>
     description: "The session id. The session must be owned by the caller's organization or the request fails with not_found.",
   });
 
-const STOPPED_EXAMPLE: SessionResponse = { ...SESSION_EXAMPLE, status: 'stopped', desiredState: 'stopped', heldBy: null, connectedAt: '2025-06-29T12:00:00.000Z' };
+const STOPPED_EXAMPLE: SessionResponse = {
+  ...SESSION_EXAMPLE,
+  status: 'stopped',
+  desiredState: 'stopped',
+  heldBy: null,
+  connectedAt: '2025-06-29T12:00:00.000Z',
+};
 const CONNECTING_EXAMPLE: SessionResponse = {
   ...SESSION_EXAMPLE,
   status: 'connecting',
@@ -63,7 +69,7 @@ export class SessionsController {
     },
   })
   @ApiCreatedResponse({ type: SessionResponse, description: 'The new session.', example: CONNECTING_EXAMPLE })
-  @ApiErrorResponses('invalid_argument', 'unauthenticated', 'forbidden')
+  @ApiErrorResponses('invalid_argument', 'unauthenticated', 'forbidden', 'quota_exceeded')
   createSession(
     @CurrentPrincipal() principal: Principal,
     @Body(new ValidatedBodyPipe(CreateSessionRequest)) body: CreateSessionRequest,
@@ -91,7 +97,7 @@ export class SessionsController {
     operationId: 'getSession',
     summary: 'Get a session',
     description:
-      "One session: its status, the linked phone and push name once linked, the replica holding it, timestamps, the last error, and how far the stored copy of its chats has synced (`sync`).",
+      'One session: its status, the linked phone and push name once linked, the replica holding it, timestamps, the last error, and how far the stored copy of its chats has synced (`sync`).',
   })
   @SessionParam()
   @ApiOkResponse({ type: SessionDetailResponse, description: 'The session.', example: SESSION_DETAIL_EXAMPLE })
@@ -102,13 +108,19 @@ export class SessionsController {
 
   @Patch(':session')
   @RequireCapability('manage')
-  @ApiOperation({ operationId: 'updateSession', summary: 'Rename a session or replace its metadata', description: 'Give `name`, `metadata` or both.' })
+  @ApiOperation({
+    operationId: 'updateSession',
+    summary: 'Rename a session, replace its metadata or set its send pacing',
+    description: 'Give any of `name`, `metadata`, `sendPacing` (docs/sending.md, "Pacing"). Requires the `manage` capability.',
+  })
   @SessionParam()
   @ApiBody({
     type: UpdateSessionRequest,
     examples: {
       rename: { summary: 'Rename', value: { name: 'Sales line' } },
       metadata: { summary: 'Replace metadata', value: { metadata: { crmAccountId: 'acc_4712', team: 'sales' } } },
+      sendPacing: { summary: "Set the session's send pacing", value: { sendPacing: { ratePerMinute: 10, burst: 3, jitterMs: 5000 } } },
+      defaultPacing: { summary: 'Back to the default send pacing', value: { sendPacing: null } },
     },
   })
   @ApiOkResponse({ type: SessionResponse, description: 'The updated session.', example: { ...SESSION_EXAMPLE, name: 'Sales line' } })
@@ -132,7 +144,7 @@ export class SessionsController {
   })
   @SessionParam()
   @ApiOkResponse({ type: SessionResponse, description: 'The session, usually `connecting` at this point.', example: CONNECTING_EXAMPLE })
-  @ApiErrorResponses('unauthenticated', 'forbidden', 'not_found')
+  @ApiErrorResponses('unauthenticated', 'forbidden', 'not_found', 'quota_exceeded')
   startSession(@CurrentPrincipal() principal: Principal, @Param('session') session: string): Promise<SessionResponse> {
     return this.sessions.start(principal.orgId, session);
   }
@@ -159,11 +171,11 @@ export class SessionsController {
     operationId: 'logoutSession',
     summary: 'Log a session out (unlink the phone)',
     description:
-      'Logs out of WhatsApp (the device disappears from the phone\'s Linked devices) and wipes the stored credentials. The session stays, `logged_out`; start it to link a phone again. When the session is not connected at that moment only the credentials are wiped, and the phone keeps listing the device until it is removed there.',
+      "Logs out of WhatsApp (the device disappears from the phone's Linked devices) and wipes the stored credentials. The session stays, `logged_out`; start it to link a phone again. `conflict` (409): another operation on the session (a start, stop or delete) is in progress; retry. When the session is not connected at that moment only the credentials are wiped, and the phone keeps listing the device until it is removed there.",
   })
   @SessionParam()
   @ApiOkResponse({ type: SessionResponse, description: 'The logged-out session.', example: LOGGED_OUT_EXAMPLE })
-  @ApiErrorResponses('unauthenticated', 'forbidden', 'not_found', 'unavailable')
+  @ApiErrorResponses('unauthenticated', 'forbidden', 'not_found', 'conflict', 'unavailable')
   logoutSession(@CurrentPrincipal() principal: Principal, @Param('session') session: string): Promise<SessionResponse> {
     return this.sessions.logout(principal.orgId, session);
   }
@@ -195,7 +207,11 @@ export class SessionsController {
   @ApiOkResponse({
     type: SessionQrResponse,
     description: 'The current QR code.',
-    example: { qr: '2@Qm9ndXNSZWY=,dGhpc2lzbm90YXJlYWxrZXk=,aWRlbnRpdHk=,YWR2c2VjcmV0', image: 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAA...', issuedAt: '2025-06-29T12:00:00.000Z' },
+    example: {
+      qr: '2@Qm9ndXNSZWY=,dGhpc2lzbm90YXJlYWxrZXk=,aWRlbnRpdHk=,YWR2c2VjcmV0',
+      image: 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAA...',
+      issuedAt: '2025-06-29T12:00:00.000Z',
+    },
   })
   @ApiErrorResponses('unauthenticated', 'forbidden', 'not_found', 'conflict')
   getSessionQr(@CurrentPrincipal() principal: Principal, @Param('session') session: string): Promise<SessionQrResponse> {

@@ -1,11 +1,11 @@
+import type { SendPacing } from './dto/send-pacing';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import { Page, pageOf, rowsToRead } from '../common/pagination/page-query';
+import { checkOrgQuota, OrgQuotaDefaults, QuotaExceeded } from './org-quotas';
 import { Session } from './session.entity';
-import type { DesiredState, DisconnectReasonName, SessionStatus } from './session-status';
-
-/** A session as the API shows it: the row, plus the replica that holds a live lease on it. */
-export type SessionView = Session & { heldBy: string | null };
+import { RawSessionView, SESSION_VIEW, SessionView, toSessionView } from './session-view';
 
 /** What the connection reports about a session (every field optional; only given ones change). */
 export type ConnectionStatePatch = Partial<
@@ -27,35 +27,6 @@ export type ConnectionStatePatch = Partial<
   >
 >;
 
-interface RawSessionView {
-  id: string;
-  org_id: string;
-  name: string;
-  metadata: Record<string, unknown>;
-  status: SessionStatus;
-  desired_state: DesiredState;
-  phone_jid: string | null;
-  push_name: string | null;
-  qr_code: string | null;
-  qr_issued_at: Date | null;
-  last_error: string | null;
-  last_disconnect_code: number | null;
-  last_disconnect_reason: DisconnectReasonName | null;
-  last_disconnect_at: Date | null;
-  reconnect_attempts: number;
-  next_reconnect_at: Date | null;
-  connected_at: Date | null;
-  created_at: Date;
-  updated_at: Date;
-  held_by: string | null;
-}
-
-// The lease counts only while it is live by the database's clock.
-const VIEW = `
-  SELECT s.*, l.owner AS held_by
-  FROM sessions s
-  LEFT JOIN session_leases l ON l.session_id = s.id AND l.owner IS NOT NULL AND l.expires_at > now()`;
-
 const STATE_COLUMNS: Record<keyof ConnectionStatePatch, string> = {
   status: 'status',
   desiredState: 'desired_state',
@@ -72,49 +43,83 @@ const STATE_COLUMNS: Record<keyof ConnectionStatePatch, string> = {
   connectedAt: 'connected_at',
 };
 
+// start: meant to be connected from now on. A session that was not running shows `connecting` with a clean slate.
+const MARK_RUNNING = `UPDATE sessions
+  SET desired_state = 'running', status = 'connecting', last_error = NULL, reconnect_attempts = 0, next_reconnect_at = NULL,
+      qr_code = NULL, qr_issued_at = NULL, updated_at = now()
+  WHERE id = $1 AND desired_state <> 'running'`;
+
 @Injectable()
 export class SessionsRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
-
-  async existsForOrg(orgId: string, id: string): Promise<boolean> {
-    const rows = await this.dataSource.query(`SELECT 1 FROM sessions WHERE id = $1 AND org_id = $2`, [id, orgId]);
-    return rows.length > 0;
-  }
 
   async insert(session: Pick<Session, 'id' | 'orgId' | 'name' | 'metadata' | 'status' | 'desiredState'>): Promise<Session> {
     const repository = this.dataSource.getRepository(Session);
     return repository.save(repository.create(session));
   }
 
-  async findViewForOrg(orgId: string, id: string): Promise<SessionView | undefined> {
-    const rows: RawSessionView[] = await this.dataSource.query(`${VIEW} WHERE s.id = $1 AND s.org_id = $2`, [id, orgId]);
-    return rows[0] && toView(rows[0]);
+  /** Inserts the session unless the org is at a quota (org-quotas.ts); then nothing is written and the quota is returned. */
+  insertWithinQuota(
+    session: Pick<Session, 'id' | 'orgId' | 'name' | 'metadata' | 'status' | 'desiredState'>,
+    quotas: OrgQuotaDefaults,
+  ): Promise<Session | QuotaExceeded> {
+    return this.dataSource.transaction(async (manager) => {
+      const exceeded = await checkOrgQuota(manager, session.orgId, quotas, { adding: true, running: session.desiredState === 'running' });
+      if (exceeded) return exceeded;
+      const repository = manager.getRepository(Session);
+      return repository.save(repository.create(session));
+    });
   }
 
-  /** Up to `count` of the org's sessions in id (= creation) order, after `afterId` when given. */
-  async findPageForOrg(orgId: string, count: number, afterId?: string): Promise<SessionView[]> {
+  /** markRunning, unless that would take the org over its running-session quota (then returned, nothing written). */
+  markRunningWithinQuota(id: string, orgId: string, quotas: OrgQuotaDefaults): Promise<QuotaExceeded | undefined> {
+    return this.dataSource.transaction(async (manager) => {
+      const exceeded = await checkOrgQuota(manager, orgId, quotas, { adding: false, running: true, sessionId: id });
+      if (exceeded) {
+        const [current]: { desired_state: string }[] = await manager.query(`SELECT desired_state FROM sessions WHERE id = $1`, [id]);
+        // Starting a session that runs already takes nothing more.
+        if (current?.desired_state !== 'running') return exceeded;
+      }
+      await manager.query(MARK_RUNNING, [id]);
+      return undefined;
+    });
+  }
+
+  /** A page of the org's sessions in id (= creation) order, after `afterId` when given. */
+  async findPageForOrg(orgId: string, limit: number, afterId?: string): Promise<Page<SessionView>> {
     const rows: RawSessionView[] = afterId
-      ? await this.dataSource.query(`${VIEW} WHERE s.org_id = $1 AND s.id > $3 ORDER BY s.id LIMIT $2`, [orgId, count, afterId])
-      : await this.dataSource.query(`${VIEW} WHERE s.org_id = $1 ORDER BY s.id LIMIT $2`, [orgId, count]);
-    return rows.map(toView);
+      ? await this.dataSource.query(`${SESSION_VIEW} WHERE s.org_id = $1 AND s.id > $3 ORDER BY s.id LIMIT $2`, [orgId, rowsToRead(limit), afterId])
+      : await this.dataSource.query(`${SESSION_VIEW} WHERE s.org_id = $1 ORDER BY s.id LIMIT $2`, [orgId, rowsToRead(limit)]);
+    return pageOf(rows.map(toSessionView), limit);
   }
 
-  async updateSettings(id: string, changes: { name?: string; metadata?: Record<string, unknown> }): Promise<void> {
+  /**
+   * `sendPacing`: undefined keeps it, null returns to the defaults, a change is merged over the
+   * current settings (or `defaults`) in the statement, so concurrent changes of different fields
+   * both hold.
+   */
+  async updateSettings(
+    id: string,
+    changes: { name?: string; metadata?: Record<string, unknown>; sendPacing?: { defaults: SendPacing; change: Partial<SendPacing> } | null },
+  ): Promise<void> {
+    const pacing = changes.sendPacing;
     await this.dataSource.query(
-      `UPDATE sessions SET name = COALESCE($2, name), metadata = COALESCE($3::jsonb, metadata), updated_at = now() WHERE id = $1`,
-      [id, changes.name ?? null, changes.metadata === undefined ? null : JSON.stringify(changes.metadata)],
+      `UPDATE sessions SET name = COALESCE($2, name), metadata = COALESCE($3::jsonb, metadata),
+        send_pacing = CASE $4 WHEN 'reset' THEN NULL WHEN 'merge' THEN COALESCE(send_pacing, $5::jsonb) || $6::jsonb ELSE send_pacing END,
+        updated_at = now() WHERE id = $1`,
+      [
+        id,
+        changes.name ?? null,
+        changes.metadata === undefined ? null : JSON.stringify(changes.metadata),
+        pacing === undefined ? 'keep' : pacing === null ? 'reset' : 'merge',
+        pacing ? JSON.stringify(pacing.defaults) : null,
+        pacing ? JSON.stringify(pacing.change) : null,
+      ],
     );
   }
 
-  /** start: meant to be connected from now on. A session that was not running shows `connecting` with a clean slate. */
-  async markRunning(id: string): Promise<void> {
-    await this.dataSource.query(
-      `UPDATE sessions
-       SET desired_state = 'running', status = 'connecting', last_error = NULL, reconnect_attempts = 0, next_reconnect_at = NULL,
-           qr_code = NULL, qr_issued_at = NULL, updated_at = now()
-       WHERE id = $1 AND desired_state <> 'running'`,
-      [id],
-    );
+  async exists(id: string): Promise<boolean> {
+    return (await this.dataSource.query<unknown[]>(`SELECT 1 FROM sessions WHERE id = $1`, [id])).length > 0;
   }
 
   async markStopping(id: string): Promise<void> {
@@ -144,29 +149,4 @@ export class SessionsRepository {
   async delete(id: string): Promise<void> {
     await this.dataSource.query(`DELETE FROM sessions WHERE id = $1`, [id]);
   }
-}
-
-function toView(row: RawSessionView): SessionView {
-  return Object.assign(new Session(), {
-    id: row.id,
-    orgId: row.org_id,
-    name: row.name,
-    metadata: row.metadata,
-    status: row.status,
-    desiredState: row.desired_state,
-    phoneJid: row.phone_jid,
-    pushName: row.push_name,
-    qrCode: row.qr_code,
-    qrIssuedAt: row.qr_issued_at,
-    lastError: row.last_error,
-    lastDisconnectCode: row.last_disconnect_code,
-    lastDisconnectReason: row.last_disconnect_reason,
-    lastDisconnectAt: row.last_disconnect_at,
-    reconnectAttempts: row.reconnect_attempts,
-    nextReconnectAt: row.next_reconnect_at,
-    connectedAt: row.connected_at,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-    heldBy: row.held_by,
-  });
 }

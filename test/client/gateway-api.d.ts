@@ -24,6 +24,174 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/sessions/{session}/messages/{message}/reactions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * React to a message
+         * @description Queues this account's reaction to a stored message (an empty `emoji` removes it) in the session's outbox; the holder sends it (Baileys' `react`), paced with the messages, once; the message's `reactions` show it once WhatsApp took it. Requires the `send` capability. **Errors** - `invalid_argument` (400): a bad body. `not_found` (404): no such message in a session of the caller's organization. `conflict` (409, `details.reason: message_deleted`): the message was deleted for everyone. `invalid_argument` (400) also for a malformed Idempotency-Key; `conflict` (409, `details.reason: idempotency_key_reused`): the key was used with another request in the last 24 hours.
+         */
+        post: operations["reactToMessage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sessions/{session}/messages/{message}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a message
+         * @description Returns one stored message. Requires the `read` capability. **Errors** - `not_found` (404): no such message in a session of the caller's organization.
+         */
+        get: operations["getMessage"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete an own message for everyone
+         * @description With `forEveryone=true`: queues the deletion for everyone of a message this account sent, within WhatsApp's window (about 2 days and 12 hours); the holder sends it (Baileys' `delete`), once; the message keeps its place with `deletedAt` and no text or media once WhatsApp took it. Requires the `send` capability. **Errors** - `invalid_argument` (400): `forEveryone` is not `true`. `not_found` (404): no such message in a session of the caller's organization. `conflict` (409, `details.reason`): `not_own_message`, `not_sent`, `message_deleted`, `delete_window_passed`. `invalid_argument` (400) also for a malformed Idempotency-Key; `conflict` (409, `details.reason: idempotency_key_reused`): the key was used with another request in the last 24 hours.
+         */
+        delete: operations["deleteMessage"];
+        options?: never;
+        head?: never;
+        /**
+         * Edit an own text message
+         * @description Queues new text for a text message this account sent, within WhatsApp's edit window (15 minutes after it was sent); the holder sends the edit (Baileys' `edit`), once; the message shows the new `text` and `editedAt` once WhatsApp took it. Requires the `send` capability. **Errors** - `invalid_argument` (400): a bad body. `not_found` (404): no such message in a session of the caller's organization. `conflict` (409, `details.reason`): `not_own_message`, `not_text_message`, `not_sent` (still pending, or failed), `message_deleted`, `edit_window_passed`. `invalid_argument` (400) also for a malformed Idempotency-Key; `conflict` (409, `details.reason: idempotency_key_reused`): the key was used with another request in the last 24 hours.
+         */
+        patch: operations["editMessage"];
+        trace?: never;
+    };
+    "/api/v1/sessions/{session}/chats/{chat}/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mark a chat read
+         * @description Queues read receipts for the chat's unread incoming messages (the newest, as many as its unread count) in the session's outbox; the holder sends them (Baileys' `readMessages`), once, and the chat's `unreadCount` becomes 0 once WhatsApp took them. Requires the `send` capability. **Errors** - `not_found` (404): the session is not the caller organization's, or the chat is not the session's (the same answer in every case). `invalid_argument` (400) also for a malformed Idempotency-Key; `conflict` (409, `details.reason: idempotency_key_reused`): the key was used with another request in the last 24 hours.
+         */
+        post: operations["markChatRead"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sessions/{session}/chats/{chat}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Archive, pin, mute or mark a chat unread
+         * @description Queues a change of the chat in WhatsApp (the fields given; at least one) in the session's outbox; the holder writes each field to WhatsApp as an app-state change (Baileys' `chatModify`: archive, pin, mute, markRead), once, paced with the messages. The stored chat, and so List chats (`archived`, `pinned`, `mutedUntil`, `unreadCount` at least 1 when marked unread), changes only when WhatsApp accepted the change; a change WhatsApp refuses leaves the chat as it was and fails the write with a reason. A session that is not connected keeps the change queued until it connects (up to `SEND_EXPIRY_MS`). Requires the `send` capability. **Errors** - `invalid_argument` (400): no field, an unknown field, a non-boolean flag, `mutedUntil` not an integer in the future (up to 253402300799000). `not_found` (404): the session is not the caller organization's, or the chat is not the session's (the same answer in every case). `invalid_argument` (400) also for a malformed Idempotency-Key; `conflict` (409, `details.reason: idempotency_key_reused`): the key was used with another request in the last 24 hours.
+         */
+        patch: operations["changeChat"];
+        trace?: never;
+    };
+    "/api/v1/sessions/{session}/writes/{write}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a write
+         * @description What became of a reaction, edit, delete for everyone, mark read or chat change (by the `id` its 202 answer gave): `pending` while queued (with `queue`) or handed to WhatsApp without its server ack yet; `sent` once WhatsApp acknowledged it (the stored message or chat shows it from then on); `failed` with a `failureReason` (expired before the session was connected, refused by WhatsApp, or its message deleted before it went). Requires the `read` capability. **Errors** - `not_found` (404): no such write in a session of the caller's organization (the same answer in every case).
+         */
+        get: operations["getWrite"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sessions/{session}/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a message
+         * @description Accepts a text, location or contact message (JSON), or a file (`multipart/form-data`: image, video, audio, voice note, document, sticker, streamed and staged in the database) for `to`, stores it (status `pending`, its WhatsApp id fixed now, a file with its media metadata; it shows in List messages at once) and answers 202. The replica holding the session sends it, paced per session; its status then follows WhatsApp (`sent`, `delivered`, `read`, `played`), or becomes `failed` (not sent before SEND_EXPIRY_MS, or refused). With an `Idempotency-Key`, the same key and body within 24 hours answer the first answer again and send nothing. Requires the `send` capability. See docs/sending.md. **Errors** - `invalid_argument` (400): a bad body or Idempotency-Key; a form without exactly one `media` part, or with `type` after it. `not_found` (404): the session is not the caller organization's. `conflict` (409, `details.reason: idempotency_key_reused`): the key was used with another body (or session, or file) in the last 24 hours. `payload_too_large` (413): the file is over its kind's limit (`details.limit`). `unsupported_media_type` (415): its content type is not one its kind takes (`details.allowed`).
+         */
+        post: operations["sendMessage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sessions/{session}/chats/{chat}/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List messages
+         * @description Returns a page of a chat's messages, newest first (by timestamp, then id), served from the gateway's **stored copy**. Page with `limit` and `cursor` as for List chats; `nextCursor` is `null` on the last page. Requires the `read` capability. **Errors** - `not_found` (404): the session is not the caller organization's, or the chat is not the session's (the same answer in every case).
+         */
+        get: operations["listMessages"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sessions/{session}/messages/{message}/media": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download message media
+         * @description Streams the media of a message (image, video, audio, voice note, document, sticker), downloaded on demand from WhatsApp through the session's connection, with its content type and length. When WhatsApp no longer has the file, the phone is asked to upload it again. Requires the `read` capability. **Errors** - `not_found` (404): no such message in a session of the caller's organization, or the message has no media. - `conflict` (409): the session is not connected.
+         */
+        get: operations["getMessageMedia"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/sessions": {
         parameters: {
             query?: never;
@@ -78,10 +246,8 @@ export interface paths {
         options?: never;
         head?: never;
         /**
-         * Rename a session or replace its metadata
-         * @description Give `name`, `metadata` or both.
-         *
-         *     Requires the `manage` capability.
+         * Rename a session, replace its metadata or set its send pacing
+         * @description Give any of `name`, `metadata`, `sendPacing` (docs/sending.md, "Pacing"). Requires the `manage` capability.
          */
         patch: operations["updateSession"];
         trace?: never;
@@ -141,7 +307,7 @@ export interface paths {
         put?: never;
         /**
          * Log a session out (unlink the phone)
-         * @description Logs out of WhatsApp (the device disappears from the phone's Linked devices) and wipes the stored credentials. The session stays, `logged_out`; start it to link a phone again. When the session is not connected at that moment only the credentials are wiped, and the phone keeps listing the device until it is removed there.
+         * @description Logs out of WhatsApp (the device disappears from the phone's Linked devices) and wipes the stored credentials. The session stays, `logged_out`; start it to link a phone again. `conflict` (409): another operation on the session (a start, stop or delete) is in progress; retry. When the session is not connected at that moment only the credentials are wiped, and the phone keeps listing the device until it is removed there.
          *
          *     Requires the `manage` capability.
          */
@@ -246,6 +412,160 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/events/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Stream events (Server-Sent Events)
+         * @description The organization's events as they are committed, on any replica: `text/event-stream`, one SSE message per event (`event:` its type, `id:` its id, `data:` the event as JSON, as webhooks deliver it). A comment line is sent every EVENTS_STREAM_HEARTBEAT_MS.
+         *
+         *     Reconnect with `Last-Event-ID` (EventSource does this by itself) to get every event after that id once, in order, out of the event log (kept EVENTS_RETENTION_HOURS). Without it the stream starts now.
+         *
+         *     When retention already deleted events after that id, the stream first sends a `gap` message (`event: gap`, `id:` where it resumes, `data: {"type":"gap","lastEventId","resumesAfter","reason"}`): events may be missing, re-read the state you need from the REST API. It then streams on from `resumesAfter`.
+         *
+         *     A client that does not read is cut off rather than buffered without bound, and a replica that shuts down ends its streams with a `retry` hint: both resume with Last-Event-ID. See docs/events.md for every event type.
+         *
+         *     Requires the `read` capability.
+         */
+        get: operations["streamEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List webhooks
+         * @description The organization's webhooks in creation order, never their secrets. Paginated like List chats.
+         *
+         *     Requires the `admin` capability.
+         */
+        get: operations["listWebhooks"];
+        put?: never;
+        /**
+         * Create a webhook
+         * @description Events of the chosen types are POSTed to `url` as they are committed, signed the Standard Webhooks way (`webhook-id`, `webhook-timestamp`, `webhook-signature`), at least once, retried on a schedule for about three days (docs/events.md). The response carries the signing secret **once**. A URL that resolves to a private, loopback or link-local address is refused (400) unless WEBHOOK_ALLOWED_NETWORKS names its network.
+         *
+         *     Requires the `admin` capability.
+         */
+        post: operations["createWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a webhook
+         * @description Requires the `admin` capability.
+         */
+        get: operations["getWebhook"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a webhook
+         * @description Deletes the webhook and its deliveries; queued attempts are dropped.
+         *
+         *     Requires the `admin` capability.
+         */
+        delete: operations["deleteWebhook"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a webhook
+         * @description Changes the given fields only. A new URL is checked like at creation. Setting `enabled: true` on a webhook the gateway disabled clears its failure state.
+         *
+         *     Requires the `admin` capability.
+         */
+        patch: operations["updateWebhook"];
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rotate the signing secret
+         * @description A new secret, shown once. For `overlapSeconds` (default one day) every delivery is signed with both secrets (two entries in `webhook-signature`), so the receiver can switch without losing one.
+         *
+         *     Requires the `admin` capability.
+         */
+        post: operations["rotateWebhookSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List deliveries
+         * @description The webhook's deliveries, newest first: status, attempts, the last attempt's response code and duration. Kept as long as their event (EVENTS_RETENTION_HOURS).
+         *
+         *     Requires the `admin` capability.
+         */
+        get: operations["listWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Replay a time range
+         * @description Queues a new delivery of every event committed in [from, to) that the webhook wants (its types and session), with the same `webhook-id` as before, whether or not it was delivered. At most 10,000 per call. Events older than EVENTS_RETENTION_HOURS are gone.
+         *
+         *     Requires the `admin` capability.
+         */
+        post: operations["replayWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -256,7 +576,7 @@ export interface components {
              * @example not_found
              * @enum {string}
              */
-            code: "invalid_argument" | "unauthenticated" | "forbidden" | "not_found" | "conflict" | "payload_too_large" | "rate_limited" | "internal" | "unavailable";
+            code: "invalid_argument" | "unauthenticated" | "forbidden" | "not_found" | "conflict" | "quota_exceeded" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "internal" | "unavailable";
             /**
              * @description Human-readable description of the error.
              * @example session not found
@@ -382,6 +702,27 @@ export interface components {
              * @example 2025-06-29T12:00:00.000Z
              */
             connectedAt: string | null;
+            /**
+             * @description The session's own send pacing (set with Update session); null: the configured defaults (SEND_RATE_PER_MINUTE, SEND_BURST, SEND_JITTER_MS).
+             * @example null
+             */
+            sendPacing?: {
+                /**
+                 * @description Messages a minute the session sends at most once its burst is spent.
+                 * @example 10
+                 */
+                ratePerMinute: number;
+                /**
+                 * @description Messages it may send back to back before the rate applies.
+                 * @example 3
+                 */
+                burst: number;
+                /**
+                 * @description Up to this many ms of random delay added after each message.
+                 * @example 5000
+                 */
+                jitterMs: number;
+            } | null;
             /**
              * Format: date-time
              * @example 2025-06-29T11:58:00.000Z
@@ -531,6 +872,27 @@ export interface components {
              */
             connectedAt: string | null;
             /**
+             * @description The session's own send pacing (set with Update session); null: the configured defaults (SEND_RATE_PER_MINUTE, SEND_BURST, SEND_JITTER_MS).
+             * @example null
+             */
+            sendPacing?: {
+                /**
+                 * @description Messages a minute the session sends at most once its burst is spent.
+                 * @example 10
+                 */
+                ratePerMinute: number;
+                /**
+                 * @description Messages it may send back to back before the rate applies.
+                 * @example 3
+                 */
+                burst: number;
+                /**
+                 * @description Up to this many ms of random delay added after each message.
+                 * @example 5000
+                 */
+                jitterMs: number;
+            } | null;
+            /**
              * Format: date-time
              * @example 2025-06-29T11:58:00.000Z
              */
@@ -559,6 +921,22 @@ export interface components {
             metadata?: {
                 [key: string]: unknown;
             };
+            /**
+             * @description The session's send pacing (docs/sending.md): the fields given replace the current ones (or the configured defaults), the others are kept; null returns the session to the defaults (SEND_RATE_PER_MINUTE, SEND_BURST, SEND_JITTER_MS). Requires the `manage` capability, as the rest of this route.
+             * @example {
+             *       "ratePerMinute": 10,
+             *       "burst": 3,
+             *       "jitterMs": 5000
+             *     }
+             */
+            sendPacing?: {
+                /** @example 10 */
+                ratePerMinute?: number;
+                /** @example 3 */
+                burst?: number;
+                /** @example 5000 */
+                jitterMs?: number;
+            } | null;
         };
         SessionQrResponse: {
             /**
@@ -655,6 +1033,761 @@ export interface components {
              * @example null
              */
             nextCursor: string | null;
+        };
+        ReactionRequest: {
+            /**
+             * @description The emoji; an empty string removes this account’s reaction.
+             * @example 👍
+             */
+            emoji: string;
+        };
+        WriteResponse: {
+            /**
+             * Format: int64
+             * @description The write's id: Get write shows its status.
+             * @example 77120
+             */
+            id: number;
+            /**
+             * @description What is sent.
+             * @example reaction
+             * @enum {string}
+             */
+            action: "reaction" | "edit" | "delete" | "read" | "chat";
+            /**
+             * Format: int64
+             * @description The chat it concerns; null once that chat is deleted.
+             * @example 3344
+             */
+            chatId: number | null;
+            /**
+             * Format: int64
+             * @description The message it changes; null for read receipts and chat changes.
+             * @example 918273
+             */
+            messageId: number | null;
+            /**
+             * @description `pending`: queued, or handed to WhatsApp and waiting for its server ack (the stored copy is unchanged until then). `sent`: WhatsApp acknowledged it; the stored copy shows it. `failed`: not done, `failureReason` says why (the stored copy is unchanged).
+             * @example pending
+             * @enum {string}
+             */
+            status: "pending" | "sent" | "failed";
+            /**
+             * @description Why the write is `failed`, in words saying what to do (docs/sending.md, "Failure reasons"); null otherwise.
+             * @example null
+             */
+            failureReason: string | null;
+            /** @description Where a `pending` write stands in the session's send queue (writes are paced with the session's messages); null once handed to WhatsApp, and when sent or failed. */
+            queue?: {
+                /**
+                 * @description How many of the session's accepted messages are before this one in its send queue.
+                 * @example 0
+                 */
+                position: number;
+                /**
+                 * Format: int64
+                 * @description When the message is expected to be sent (ms since the epoch) if the session stays connected, from the session's pacing (random jitter left out).
+                 * @example 1719662400000
+                 */
+                expectedSendAt: number;
+            } | null;
+        };
+        EditMessageRequest: {
+            /**
+             * @description The new text of the own text message.
+             * @example See you at 9?
+             */
+            text: string;
+        };
+        ChangeChatRequest: {
+            /**
+             * @description Archive (true) or unarchive (false) the chat.
+             * @example true
+             */
+            archived?: boolean;
+            /**
+             * @description Pin (true) or unpin (false) the chat. WhatsApp pins at most 3 chats.
+             * @example true
+             */
+            pinned?: boolean;
+            /**
+             * Format: int64
+             * @description Mute the chat until this time (milliseconds since the epoch, in the future); 253402300799000 mutes it forever; null unmutes it.
+             * @example 1751198400000
+             */
+            mutedUntil?: number | null;
+            /**
+             * @description Mark the chat unread (true: List chats shows an `unreadCount` of at least 1) or read (false: WhatsApp's read flag, the unread count becomes 0; it sends no read receipts, `POST .../read` does).
+             * @example true
+             */
+            markedUnread?: boolean;
+        };
+        SendLocation: {
+            /**
+             * @description Latitude in degrees.
+             * @example -6.2
+             */
+            latitude: number;
+            /**
+             * @description Longitude in degrees.
+             * @example 106.816666
+             */
+            longitude: number;
+            /**
+             * @description A name for the place.
+             * @example Monas
+             */
+            name?: string;
+            /**
+             * @description Its address.
+             * @example Gambir, Central Jakarta
+             */
+            address?: string;
+        };
+        SendContact: {
+            /**
+             * @description The contact's name as the recipient sees it.
+             * @example Alice
+             */
+            name: string;
+            /**
+             * @description The contact's phone number, E.164 with its leading +.
+             * @example +6281234567890
+             */
+            phone: string;
+        };
+        SendMessageRequest: {
+            /**
+             * @description The recipient: a chat `id` that List chats returns (digits), a JID (`...@s.whatsapp.net`, or `...@g.us` for a group the session is in), or an E.164 number with its leading `+`.
+             * @example +6281234567890
+             */
+            to: string;
+            /**
+             * @description A text message (no link preview). Give exactly one of `text`, `location`, `contact`.
+             * @example See you at 8?
+             */
+            text?: string;
+            /**
+             * @description With `text`: who is mentioned, as JIDs or E.164 numbers (the text should carry `@<digits>` for each).
+             * @example [
+             *       "+6281234567891"
+             *     ]
+             */
+            mentions?: string[];
+            /** @description A location message. */
+            location?: components["schemas"]["SendLocation"];
+            /** @description A contact card. */
+            contact?: components["schemas"]["SendContact"];
+            /**
+             * @description The `id` of a stored message of the same chat this one replies to.
+             * @example 918273
+             */
+            replyTo?: string;
+        };
+        MessageKey: {
+            /**
+             * @description The chat's JID as WhatsApp addressed the message.
+             * @example 6281234567890@s.whatsapp.net
+             */
+            remoteJid: string;
+            /**
+             * @description WhatsApp's id of the message.
+             * @example 3EB0C431C26A1916E3C1
+             */
+            id: string;
+            /**
+             * @description Whether the message was sent from this WhatsApp account.
+             * @example false
+             */
+            fromMe: boolean;
+            /**
+             * @description In a group, the JID of the member who sent it.
+             * @example null
+             */
+            participant: string | null;
+        };
+        MessageReaction: {
+            /**
+             * @description Who reacted; null for this account.
+             * @example 6281234567891@s.whatsapp.net
+             */
+            senderJid: string | null;
+            /**
+             * @description Whether this account reacted.
+             * @example false
+             */
+            fromMe: boolean;
+            /** @example 👍 */
+            emoji: string;
+            /**
+             * Format: int64
+             * @description When, in milliseconds since the epoch.
+             * @example 1719662460000
+             */
+            at: number;
+        };
+        SendMessageResponse: {
+            /**
+             * Format: int64
+             * @description The gateway's own id of the stored message, stable for its life.
+             * @example 918273
+             */
+            id: number;
+            /**
+             * @description The session the message belongs to.
+             * @example 01J9ZX8K2QHV0M3T6R7P4N5W8C
+             */
+            sessionId: string;
+            /**
+             * Format: int64
+             * @description The `id` of its chat, as List chats returns it.
+             * @example 3344
+             */
+            chatId: number;
+            /** @description WhatsApp's key of the message. */
+            key: components["schemas"]["MessageKey"];
+            /**
+             * @description JID of the sender; null for own messages.
+             * @example 6281234567890@s.whatsapp.net
+             */
+            senderJid: string | null;
+            /**
+             * @description The sender's push name, where WhatsApp gave it.
+             * @example Alice
+             */
+            pushName: string | null;
+            /**
+             * Format: int64
+             * @description When it was sent, in milliseconds since the epoch.
+             * @example 1719662400000
+             */
+            timestamp: number;
+            /**
+             * @example text
+             * @enum {string}
+             */
+            type: "text" | "image" | "video" | "audio" | "voice" | "document" | "sticker" | "location" | "contact" | "poll" | "system" | "unsupported";
+            /**
+             * @description The text, or the caption of media; after an edit, the edited text; null once deleted.
+             * @example See you at 8?
+             */
+            text: string | null;
+            /**
+             * @description WhatsApp's id of the message this one replies to.
+             * @example null
+             */
+            quotedMessageId: string | null;
+            /**
+             * @description JIDs mentioned in the message.
+             * @example []
+             */
+            mentions: string[];
+            /**
+             * @description Media metadata (null when the message has none); download the media from the media endpoint.
+             * @example null
+             */
+            media?: {
+                /**
+                 * @description Content type, as the media endpoint serves it.
+                 * @example image/jpeg
+                 */
+                mimetype: string | null;
+                /**
+                 * Format: int64
+                 * @description Size in bytes.
+                 * @example 48213
+                 */
+                size: number | null;
+                /**
+                 * @description A document's file name.
+                 * @example null
+                 */
+                fileName: string | null;
+                /**
+                 * @description Width in pixels (image, video, sticker).
+                 * @example 1280
+                 */
+                width: number | null;
+                /**
+                 * @description Height in pixels (image, video, sticker).
+                 * @example 960
+                 */
+                height: number | null;
+                /**
+                 * @description Duration of audio or video in seconds.
+                 * @example null
+                 */
+                duration: number | null;
+            } | null;
+            /**
+             * @description Delivery status of an own message; null for received ones.
+             * @example read
+             * @enum {string|null}
+             */
+            status: "pending" | "failed" | "sent" | "delivered" | "read" | "played" | null;
+            /**
+             * Format: int64
+             * @description When it was last edited (ms), or null.
+             * @example null
+             */
+            editedAt: number | null;
+            /**
+             * Format: int64
+             * @description When it was deleted for everyone (ms), or null.
+             * @example null
+             */
+            deletedAt: number | null;
+            /**
+             * @description One reaction per sender, the latest.
+             * @example []
+             */
+            reactions: components["schemas"]["MessageReaction"][];
+            /**
+             * @description Why an own message is `failed`, in words saying what to do (docs/sending.md, "Failure reasons"); null otherwise.
+             * @example null
+             */
+            failureReason: string | null;
+            /**
+             * @description Where the message stood in the session's send queue when it was accepted.
+             * @example {
+             *       "position": 0,
+             *       "expectedSendAt": 1719662400000
+             *     }
+             */
+            queue?: {
+                /**
+                 * @description How many of the session's accepted messages are before this one in its send queue.
+                 * @example 0
+                 */
+                position: number;
+                /**
+                 * Format: int64
+                 * @description When the message is expected to be sent (ms since the epoch) if the session stays connected, from the session's pacing (random jitter left out).
+                 * @example 1719662400000
+                 */
+                expectedSendAt: number;
+            };
+        };
+        MessageResponse: {
+            /**
+             * Format: int64
+             * @description The gateway's own id of the stored message, stable for its life.
+             * @example 918273
+             */
+            id: number;
+            /**
+             * @description The session the message belongs to.
+             * @example 01J9ZX8K2QHV0M3T6R7P4N5W8C
+             */
+            sessionId: string;
+            /**
+             * Format: int64
+             * @description The `id` of its chat, as List chats returns it.
+             * @example 3344
+             */
+            chatId: number;
+            /** @description WhatsApp's key of the message. */
+            key: components["schemas"]["MessageKey"];
+            /**
+             * @description JID of the sender; null for own messages.
+             * @example 6281234567890@s.whatsapp.net
+             */
+            senderJid: string | null;
+            /**
+             * @description The sender's push name, where WhatsApp gave it.
+             * @example Alice
+             */
+            pushName: string | null;
+            /**
+             * Format: int64
+             * @description When it was sent, in milliseconds since the epoch.
+             * @example 1719662400000
+             */
+            timestamp: number;
+            /**
+             * @example text
+             * @enum {string}
+             */
+            type: "text" | "image" | "video" | "audio" | "voice" | "document" | "sticker" | "location" | "contact" | "poll" | "system" | "unsupported";
+            /**
+             * @description The text, or the caption of media; after an edit, the edited text; null once deleted.
+             * @example See you at 8?
+             */
+            text: string | null;
+            /**
+             * @description WhatsApp's id of the message this one replies to.
+             * @example null
+             */
+            quotedMessageId: string | null;
+            /**
+             * @description JIDs mentioned in the message.
+             * @example []
+             */
+            mentions: string[];
+            /**
+             * @description Media metadata (null when the message has none); download the media from the media endpoint.
+             * @example null
+             */
+            media?: {
+                /**
+                 * @description Content type, as the media endpoint serves it.
+                 * @example image/jpeg
+                 */
+                mimetype: string | null;
+                /**
+                 * Format: int64
+                 * @description Size in bytes.
+                 * @example 48213
+                 */
+                size: number | null;
+                /**
+                 * @description A document's file name.
+                 * @example null
+                 */
+                fileName: string | null;
+                /**
+                 * @description Width in pixels (image, video, sticker).
+                 * @example 1280
+                 */
+                width: number | null;
+                /**
+                 * @description Height in pixels (image, video, sticker).
+                 * @example 960
+                 */
+                height: number | null;
+                /**
+                 * @description Duration of audio or video in seconds.
+                 * @example null
+                 */
+                duration: number | null;
+            } | null;
+            /**
+             * @description Delivery status of an own message; null for received ones.
+             * @example read
+             * @enum {string|null}
+             */
+            status: "pending" | "failed" | "sent" | "delivered" | "read" | "played" | null;
+            /**
+             * Format: int64
+             * @description When it was last edited (ms), or null.
+             * @example null
+             */
+            editedAt: number | null;
+            /**
+             * Format: int64
+             * @description When it was deleted for everyone (ms), or null.
+             * @example null
+             */
+            deletedAt: number | null;
+            /**
+             * @description One reaction per sender, the latest.
+             * @example []
+             */
+            reactions: components["schemas"]["MessageReaction"][];
+            /**
+             * @description Why an own message is `failed`, in words saying what to do (docs/sending.md, "Failure reasons"); null otherwise.
+             * @example null
+             */
+            failureReason: string | null;
+            /**
+             * @description Where an own `pending` message stands in the session's send queue; null for any other message, and for a pending message already handed to WhatsApp (waiting for its server ack).
+             * @example null
+             */
+            queue?: {
+                /**
+                 * @description How many of the session's accepted messages are before this one in its send queue.
+                 * @example 0
+                 */
+                position: number;
+                /**
+                 * Format: int64
+                 * @description When the message is expected to be sent (ms since the epoch) if the session stays connected, from the session's pacing (random jitter left out).
+                 * @example 1719662400000
+                 */
+                expectedSendAt: number;
+            } | null;
+        };
+        MessagePageResponse: {
+            data: components["schemas"]["MessageResponse"][];
+            /**
+             * @description Send it back as `cursor` to fetch the next page; null when this page is the last one.
+             * @example null
+             */
+            nextCursor: string | null;
+        };
+        CreateWebhookRequest: {
+            /**
+             * @description An http(s) URL that resolves to public addresses only (unless WEBHOOK_ALLOWED_NETWORKS names its network).
+             * @example https://crm.example.com/hooks/whatsapp
+             */
+            url: string;
+            /**
+             * @example [
+             *       "message.received",
+             *       "message.updated",
+             *       "session.status"
+             *     ]
+             */
+            eventTypes: ("chat.updated" | "chat.deleted" | "message.received" | "message.updated" | "session.status" | "webhook.disabled")[];
+            /**
+             * @description Only events of this session (one of the caller's organization).
+             * @example 01J9ZX8K2QHV0M3T6R7P4N5W8C
+             */
+            sessionId?: string;
+            /** @example CRM sync */
+            description?: string;
+            /**
+             * @default true
+             * @example true
+             */
+            enabled: boolean;
+        };
+        CreatedWebhookResponse: {
+            /**
+             * @description The webhook id (a ULID).
+             * @example 01JB4T6R8S1V3W5X7Y9Z0A2B4C
+             */
+            id: string;
+            /**
+             * @description Where deliveries are POSTed.
+             * @example https://crm.example.com/hooks/whatsapp
+             */
+            url: string;
+            /**
+             * @example [
+             *       "chat.updated",
+             *       "session.status"
+             *     ]
+             */
+            eventTypes: ("chat.updated" | "chat.deleted" | "message.received" | "message.updated" | "session.status" | "webhook.disabled")[];
+            /**
+             * @description Only events of this session; null for every session of the organization.
+             * @example null
+             */
+            sessionId: string | null;
+            /** @example CRM sync */
+            description: string | null;
+            /**
+             * @description Disabled webhooks receive nothing; the gateway disables one whose deliveries failed for the whole retry schedule (see disabledReason).
+             * @example true
+             */
+            enabled: boolean;
+            /**
+             * @description Why the gateway disabled it; null when enabled or disabled by a person.
+             * @example null
+             */
+            disabledReason: string | null;
+            /**
+             * Format: date-time
+             * @description After a secret rotation: until when deliveries are also signed with the previous secret.
+             * @example null
+             */
+            previousSecretExpiresAt: string | null;
+            /**
+             * Format: date-time
+             * @example 2025-06-29T12:00:00.000Z
+             */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @example 2025-06-29T12:00:00.000Z
+             */
+            updatedAt: string;
+            /**
+             * @description The signing secret in the Standard Webhooks form (`whsec_` + base64), for the receiver to verify `webhook-signature`. Shown this once.
+             * @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw2yiAeCtVpkw=
+             */
+            secret: string;
+        };
+        WebhookResponse: {
+            /**
+             * @description The webhook id (a ULID).
+             * @example 01JB4T6R8S1V3W5X7Y9Z0A2B4C
+             */
+            id: string;
+            /**
+             * @description Where deliveries are POSTed.
+             * @example https://crm.example.com/hooks/whatsapp
+             */
+            url: string;
+            /**
+             * @example [
+             *       "chat.updated",
+             *       "session.status"
+             *     ]
+             */
+            eventTypes: ("chat.updated" | "chat.deleted" | "message.received" | "message.updated" | "session.status" | "webhook.disabled")[];
+            /**
+             * @description Only events of this session; null for every session of the organization.
+             * @example null
+             */
+            sessionId: string | null;
+            /** @example CRM sync */
+            description: string | null;
+            /**
+             * @description Disabled webhooks receive nothing; the gateway disables one whose deliveries failed for the whole retry schedule (see disabledReason).
+             * @example true
+             */
+            enabled: boolean;
+            /**
+             * @description Why the gateway disabled it; null when enabled or disabled by a person.
+             * @example null
+             */
+            disabledReason: string | null;
+            /**
+             * Format: date-time
+             * @description After a secret rotation: until when deliveries are also signed with the previous secret.
+             * @example null
+             */
+            previousSecretExpiresAt: string | null;
+            /**
+             * Format: date-time
+             * @example 2025-06-29T12:00:00.000Z
+             */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @example 2025-06-29T12:00:00.000Z
+             */
+            updatedAt: string;
+        };
+        WebhookPageResponse: {
+            data: components["schemas"]["WebhookResponse"][];
+            /**
+             * @description Send it back as `cursor` to fetch the next page; null when this page is the last one.
+             * @example null
+             */
+            nextCursor: string | null;
+        };
+        UpdateWebhookRequest: {
+            /** @example https://crm.example.com/hooks/whatsapp-v2 */
+            url?: string;
+            /**
+             * @example [
+             *       "chat.updated"
+             *     ]
+             */
+            eventTypes?: ("chat.updated" | "chat.deleted" | "message.received" | "message.updated" | "session.status" | "webhook.disabled")[];
+            /**
+             * @description A session to filter on, or null for every session.
+             * @example null
+             */
+            sessionId?: string | null;
+            /** @example CRM sync */
+            description?: string | null;
+            /**
+             * @description Enabling a webhook the gateway disabled clears its failure state; events while it was disabled are not sent (replay them).
+             * @example true
+             */
+            enabled?: boolean;
+        };
+        RotateWebhookSecretRequest: {
+            /**
+             * @description For how long deliveries are also signed with the old secret, in seconds.
+             * @default 86400
+             * @example 86400
+             */
+            overlapSeconds: number;
+        };
+        DeliveryResponse: {
+            /**
+             * @description The delivery id (a ULID).
+             * @example 01JB4V2K7M9N1P3Q5R7S9T1V3W
+             */
+            id: string;
+            /**
+             * @description The event delivered; also the `webhook-id` header of every attempt.
+             * @example 0000000000000004211
+             */
+            eventId: string;
+            /**
+             * @example chat.updated
+             * @enum {string}
+             */
+            eventType: "chat.updated" | "chat.deleted" | "message.received" | "message.updated" | "session.status" | "webhook.disabled";
+            /**
+             * @description `pending`: waiting for its first attempt or a retry; `delivered`: a 2xx answer; `failed`: the retry schedule is used up (or the webhook was disabled).
+             * @example delivered
+             * @enum {string}
+             */
+            status: "pending" | "delivered" | "failed";
+            /** @example 1 */
+            attempts: number;
+            /**
+             * @description Whether it was queued by a replay.
+             * @example false
+             */
+            replay: boolean;
+            /**
+             * @description The last attempt's HTTP status; null when it got none (timeout, refused, connection error).
+             * @example 200
+             */
+            responseStatus: number | null;
+            /**
+             * @description The last attempt's duration in milliseconds.
+             * @example 42
+             */
+            durationMs: number | null;
+            /**
+             * @description Why the last attempt failed when the status does not say (timeout, refused address, redirect).
+             * @example null
+             */
+            error: string | null;
+            /**
+             * @description The start of the last answer's body (at most 1 KiB).
+             * @example ok
+             */
+            responseExcerpt: string | null;
+            /**
+             * Format: date-time
+             * @example 2025-06-29T12:00:00.000Z
+             */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @example 2025-06-29T12:00:00.050Z
+             */
+            lastAttemptAt: string | null;
+            /**
+             * Format: date-time
+             * @description When the next retry is due; null unless pending after a failure.
+             * @example null
+             */
+            nextAttemptAt: string | null;
+        };
+        DeliveryPageResponse: {
+            data: components["schemas"]["DeliveryResponse"][];
+            /**
+             * @description Send it back as `cursor` to fetch the next page; null when this page is the last one.
+             * @example null
+             */
+            nextCursor: string | null;
+        };
+        ReplayWebhookRequest: {
+            /**
+             * Format: date-time
+             * @description Events committed at or after this time.
+             * @example 2025-06-29T10:00:00.000Z
+             */
+            from: string;
+            /**
+             * Format: date-time
+             * @description Events committed before this time.
+             * @example 2025-06-29T12:00:00.000Z
+             */
+            to: string;
+        };
+        ReplayResponse: {
+            /**
+             * @description Deliveries queued: one per event of the range this webhook wants.
+             * @example 120
+             */
+            queued: number;
+            /**
+             * @description True when the range held more than 10,000 such events: only the first 10,000 were queued; replay again from the last one.
+             * @example false
+             */
+            truncated: boolean;
         };
         CreateApiKeyRequest: {
             /**
@@ -890,7 +2023,2418 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description `rate_limited`: Too many requests from this caller (API key or login user) or its organization in the current window; retry after `Retry-After` seconds. */
+            /** @description `payload_too_large`: The request body is too large. */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "payload_too_large",
+                     *         "message": "request body is too large",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `rate_limited`: Too many requests from this caller (API key or login user) or its organization in the current window, or too many failed authentications from this client address (`details.policy`: `caller`, `org`, `auth_failures`); retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    /** @description What remains of each limit and seconds until it resets (IETF RateLimit header fields). */
+                    RateLimit: string;
+                    /** @description The limits: quota and window in seconds, per caller and per organization. */
+                    "RateLimit-Policy": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "rate_limited",
+                     *         "message": "rate limit exceeded",
+                     *         "details": {
+                     *           "policy": "caller",
+                     *           "limit": 1200,
+                     *           "retryAfterSeconds": 17
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `internal`: Unexpected failure. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "internal",
+                     *         "message": "internal error",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `unavailable`: A dependency (e.g. the database) is unavailable. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unavailable",
+                     *         "message": "the service is temporarily unavailable, retry later",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    reactToMessage: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Up to 255 printable ASCII characters, unique per request (a UUID). Kept 24 hours per organization: the same key and request answer the first answer again and write nothing. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description The WhatsApp session id. The session must be owned by the caller's organization or the request fails with not_found. */
+                session: string;
+                /** @description The `id` of a stored message (int64). */
+                message: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReactionRequest"];
+            };
+        };
+        responses: {
+            /** @description Queued (status `pending`); Get write shows what became of it. */
+            202: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": 77120,
+                     *       "action": "reaction",
+                     *       "chatId": 3344,
+                     *       "messageId": 918273,
+                     *       "status": "pending",
+                     *       "failureReason": null,
+                     *       "queue": {
+                     *         "position": 0,
+                     *         "expectedSendAt": 1719662400000
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WriteResponse"];
+                };
+            };
+            /** @description `invalid_argument`: A parameter is malformed. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invalid_argument",
+                     *         "message": "limit must be an integer",
+                     *         "details": {
+                     *           "parameter": "limit"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `unauthenticated`: No valid login JWT or API key. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description The authentication scheme to use. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unauthenticated",
+                     *         "message": "missing or invalid credentials",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `forbidden`: The caller lacks the required capability. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "forbidden",
+                     *         "message": "the caller lacks the read capability",
+                     *         "details": {
+                     *           "capability": "read"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `not_found`: The session does not exist or is not owned by the caller's organization. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "not_found",
+                     *         "message": "session not found",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `conflict`: The resource is not in a state that allows this. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "conflict",
+                     *         "message": "conflict",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `payload_too_large`: The request body is too large. */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "payload_too_large",
+                     *         "message": "request body is too large",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `rate_limited`: Too many requests from this caller (API key or login user) or its organization in the current window, or too many failed authentications from this client address (`details.policy`: `caller`, `org`, `auth_failures`); retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    /** @description What remains of each limit and seconds until it resets (IETF RateLimit header fields). */
+                    RateLimit: string;
+                    /** @description The limits: quota and window in seconds, per caller and per organization. */
+                    "RateLimit-Policy": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "rate_limited",
+                     *         "message": "rate limit exceeded",
+                     *         "details": {
+                     *           "policy": "caller",
+                     *           "limit": 1200,
+                     *           "retryAfterSeconds": 17
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `internal`: Unexpected failure. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "internal",
+                     *         "message": "internal error",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `unavailable`: A dependency (e.g. the database) is unavailable. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unavailable",
+                     *         "message": "the service is temporarily unavailable, retry later",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    getMessage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The WhatsApp session id. The session must be owned by the caller's organization or the request fails with not_found. */
+                session: string;
+                /** @description The `id` of a stored message (int64). */
+                message: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The message. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": 918273,
+                     *       "sessionId": "01J9ZX8K2QHV0M3T6R7P4N5W8C",
+                     *       "chatId": 3344,
+                     *       "key": {
+                     *         "remoteJid": "6281234567890@s.whatsapp.net",
+                     *         "id": "3EB0C431C26A1916E3C1",
+                     *         "fromMe": false,
+                     *         "participant": null
+                     *       },
+                     *       "senderJid": "6281234567890@s.whatsapp.net",
+                     *       "pushName": "Alice",
+                     *       "timestamp": 1719662400000,
+                     *       "type": "image",
+                     *       "text": "See you at 8?",
+                     *       "quotedMessageId": null,
+                     *       "mentions": [],
+                     *       "media": {
+                     *         "mimetype": "image/jpeg",
+                     *         "size": 48213,
+                     *         "fileName": null,
+                     *         "width": 1280,
+                     *         "height": 960,
+                     *         "duration": null
+                     *       },
+                     *       "status": null,
+                     *       "editedAt": null,
+                     *       "deletedAt": null,
+                     *       "reactions": [
+                     *         {
+                     *           "senderJid": null,
+                     *           "fromMe": true,
+                     *           "emoji": "👍",
+                     *           "at": 1719662460000
+                     *         }
+                     *       ],
+                     *       "failureReason": null,
+                     *       "queue": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["MessageResponse"];
+                };
+            };
+            /** @description `invalid_argument`: A parameter is malformed. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invalid_argument",
+                     *         "message": "limit must be an integer",
+                     *         "details": {
+                     *           "parameter": "limit"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `unauthenticated`: No valid login JWT or API key. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description The authentication scheme to use. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unauthenticated",
+                     *         "message": "missing or invalid credentials",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `forbidden`: The caller lacks the required capability. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "forbidden",
+                     *         "message": "the caller lacks the read capability",
+                     *         "details": {
+                     *           "capability": "read"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `not_found`: The session does not exist or is not owned by the caller's organization. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "not_found",
+                     *         "message": "session not found",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `payload_too_large`: The request body is too large. */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "payload_too_large",
+                     *         "message": "request body is too large",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `rate_limited`: Too many requests from this caller (API key or login user) or its organization in the current window, or too many failed authentications from this client address (`details.policy`: `caller`, `org`, `auth_failures`); retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    /** @description What remains of each limit and seconds until it resets (IETF RateLimit header fields). */
+                    RateLimit: string;
+                    /** @description The limits: quota and window in seconds, per caller and per organization. */
+                    "RateLimit-Policy": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "rate_limited",
+                     *         "message": "rate limit exceeded",
+                     *         "details": {
+                     *           "policy": "caller",
+                     *           "limit": 1200,
+                     *           "retryAfterSeconds": 17
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `internal`: Unexpected failure. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "internal",
+                     *         "message": "internal error",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `unavailable`: A dependency (e.g. the database) is unavailable. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unavailable",
+                     *         "message": "the service is temporarily unavailable, retry later",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    deleteMessage: {
+        parameters: {
+            query: {
+                /** @description Must be `true`: deleting a message only here is not supported. */
+                forEveryone: "true";
+            };
+            header?: {
+                /** @description Up to 255 printable ASCII characters, unique per request (a UUID). Kept 24 hours per organization: the same key and request answer the first answer again and write nothing. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description The WhatsApp session id. The session must be owned by the caller's organization or the request fails with not_found. */
+                session: string;
+                /** @description The `id` of a stored message (int64). */
+                message: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Queued (status `pending`); Get write shows what became of it. */
+            202: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": 77120,
+                     *       "action": "delete",
+                     *       "chatId": 3344,
+                     *       "messageId": 918273,
+                     *       "status": "pending",
+                     *       "failureReason": null,
+                     *       "queue": {
+                     *         "position": 0,
+                     *         "expectedSendAt": 1719662400000
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WriteResponse"];
+                };
+            };
+            /** @description `invalid_argument`: A parameter is malformed. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invalid_argument",
+                     *         "message": "limit must be an integer",
+                     *         "details": {
+                     *           "parameter": "limit"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `unauthenticated`: No valid login JWT or API key. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description The authentication scheme to use. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unauthenticated",
+                     *         "message": "missing or invalid credentials",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `forbidden`: The caller lacks the required capability. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "forbidden",
+                     *         "message": "the caller lacks the read capability",
+                     *         "details": {
+                     *           "capability": "read"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `not_found`: The session does not exist or is not owned by the caller's organization. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "not_found",
+                     *         "message": "session not found",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `conflict`: The resource is not in a state that allows this. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "conflict",
+                     *         "message": "conflict",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `payload_too_large`: The request body is too large. */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "payload_too_large",
+                     *         "message": "request body is too large",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `rate_limited`: Too many requests from this caller (API key or login user) or its organization in the current window, or too many failed authentications from this client address (`details.policy`: `caller`, `org`, `auth_failures`); retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    /** @description What remains of each limit and seconds until it resets (IETF RateLimit header fields). */
+                    RateLimit: string;
+                    /** @description The limits: quota and window in seconds, per caller and per organization. */
+                    "RateLimit-Policy": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "rate_limited",
+                     *         "message": "rate limit exceeded",
+                     *         "details": {
+                     *           "policy": "caller",
+                     *           "limit": 1200,
+                     *           "retryAfterSeconds": 17
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `internal`: Unexpected failure. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "internal",
+                     *         "message": "internal error",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `unavailable`: A dependency (e.g. the database) is unavailable. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unavailable",
+                     *         "message": "the service is temporarily unavailable, retry later",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    editMessage: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Up to 255 printable ASCII characters, unique per request (a UUID). Kept 24 hours per organization: the same key and request answer the first answer again and write nothing. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description The WhatsApp session id. The session must be owned by the caller's organization or the request fails with not_found. */
+                session: string;
+                /** @description The `id` of a stored message (int64). */
+                message: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EditMessageRequest"];
+            };
+        };
+        responses: {
+            /** @description Queued (status `pending`); Get write shows what became of it. */
+            202: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": 77120,
+                     *       "action": "edit",
+                     *       "chatId": 3344,
+                     *       "messageId": 918273,
+                     *       "status": "pending",
+                     *       "failureReason": null,
+                     *       "queue": {
+                     *         "position": 0,
+                     *         "expectedSendAt": 1719662400000
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WriteResponse"];
+                };
+            };
+            /** @description `invalid_argument`: A parameter is malformed. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invalid_argument",
+                     *         "message": "limit must be an integer",
+                     *         "details": {
+                     *           "parameter": "limit"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `unauthenticated`: No valid login JWT or API key. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description The authentication scheme to use. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unauthenticated",
+                     *         "message": "missing or invalid credentials",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `forbidden`: The caller lacks the required capability. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "forbidden",
+                     *         "message": "the caller lacks the read capability",
+                     *         "details": {
+                     *           "capability": "read"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `not_found`: The session does not exist or is not owned by the caller's organization. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "not_found",
+                     *         "message": "session not found",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `conflict`: The resource is not in a state that allows this. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "conflict",
+                     *         "message": "conflict",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `payload_too_large`: The request body is too large. */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "payload_too_large",
+                     *         "message": "request body is too large",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `rate_limited`: Too many requests from this caller (API key or login user) or its organization in the current window, or too many failed authentications from this client address (`details.policy`: `caller`, `org`, `auth_failures`); retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    /** @description What remains of each limit and seconds until it resets (IETF RateLimit header fields). */
+                    RateLimit: string;
+                    /** @description The limits: quota and window in seconds, per caller and per organization. */
+                    "RateLimit-Policy": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "rate_limited",
+                     *         "message": "rate limit exceeded",
+                     *         "details": {
+                     *           "policy": "caller",
+                     *           "limit": 1200,
+                     *           "retryAfterSeconds": 17
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `internal`: Unexpected failure. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "internal",
+                     *         "message": "internal error",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `unavailable`: A dependency (e.g. the database) is unavailable. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unavailable",
+                     *         "message": "the service is temporarily unavailable, retry later",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    markChatRead: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Up to 255 printable ASCII characters, unique per request (a UUID). Kept 24 hours per organization: the same key and request answer the first answer again and write nothing. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description The WhatsApp session id. The session must be owned by the caller's organization or the request fails with not_found. */
+                session: string;
+                /** @description The chat `id` that List chats returns (int64). */
+                chat: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Queued (status `pending`); Get write shows what became of it. */
+            202: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": 77120,
+                     *       "action": "read",
+                     *       "chatId": 3344,
+                     *       "messageId": null,
+                     *       "status": "pending",
+                     *       "failureReason": null,
+                     *       "queue": {
+                     *         "position": 0,
+                     *         "expectedSendAt": 1719662400000
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WriteResponse"];
+                };
+            };
+            /** @description `invalid_argument`: A parameter is malformed. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invalid_argument",
+                     *         "message": "limit must be an integer",
+                     *         "details": {
+                     *           "parameter": "limit"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `unauthenticated`: No valid login JWT or API key. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description The authentication scheme to use. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unauthenticated",
+                     *         "message": "missing or invalid credentials",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `forbidden`: The caller lacks the required capability. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "forbidden",
+                     *         "message": "the caller lacks the read capability",
+                     *         "details": {
+                     *           "capability": "read"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `not_found`: The session does not exist or is not owned by the caller's organization. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "not_found",
+                     *         "message": "session not found",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `conflict`: The resource is not in a state that allows this. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "conflict",
+                     *         "message": "conflict",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `payload_too_large`: The request body is too large. */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "payload_too_large",
+                     *         "message": "request body is too large",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `rate_limited`: Too many requests from this caller (API key or login user) or its organization in the current window, or too many failed authentications from this client address (`details.policy`: `caller`, `org`, `auth_failures`); retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    /** @description What remains of each limit and seconds until it resets (IETF RateLimit header fields). */
+                    RateLimit: string;
+                    /** @description The limits: quota and window in seconds, per caller and per organization. */
+                    "RateLimit-Policy": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "rate_limited",
+                     *         "message": "rate limit exceeded",
+                     *         "details": {
+                     *           "policy": "caller",
+                     *           "limit": 1200,
+                     *           "retryAfterSeconds": 17
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `internal`: Unexpected failure. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "internal",
+                     *         "message": "internal error",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `unavailable`: A dependency (e.g. the database) is unavailable. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unavailable",
+                     *         "message": "the service is temporarily unavailable, retry later",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    changeChat: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Up to 255 printable ASCII characters, unique per request (a UUID). Kept 24 hours per organization: the same key and request answer the first answer again and write nothing. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description The WhatsApp session id. The session must be owned by the caller's organization or the request fails with not_found. */
+                session: string;
+                /** @description The chat `id` that List chats returns (int64). */
+                chat: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChangeChatRequest"];
+            };
+        };
+        responses: {
+            /** @description Queued (status `pending`); Get write shows what became of it. */
+            202: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": 77120,
+                     *       "action": "chat",
+                     *       "chatId": 3344,
+                     *       "messageId": null,
+                     *       "status": "pending",
+                     *       "failureReason": null,
+                     *       "queue": {
+                     *         "position": 0,
+                     *         "expectedSendAt": 1719662400000
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WriteResponse"];
+                };
+            };
+            /** @description `invalid_argument`: A parameter is malformed. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invalid_argument",
+                     *         "message": "limit must be an integer",
+                     *         "details": {
+                     *           "parameter": "limit"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `unauthenticated`: No valid login JWT or API key. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description The authentication scheme to use. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unauthenticated",
+                     *         "message": "missing or invalid credentials",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `forbidden`: The caller lacks the required capability. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "forbidden",
+                     *         "message": "the caller lacks the read capability",
+                     *         "details": {
+                     *           "capability": "read"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `not_found`: The session does not exist or is not owned by the caller's organization. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "not_found",
+                     *         "message": "session not found",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `conflict`: The resource is not in a state that allows this. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "conflict",
+                     *         "message": "conflict",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `payload_too_large`: The request body is too large. */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "payload_too_large",
+                     *         "message": "request body is too large",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `rate_limited`: Too many requests from this caller (API key or login user) or its organization in the current window, or too many failed authentications from this client address (`details.policy`: `caller`, `org`, `auth_failures`); retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    /** @description What remains of each limit and seconds until it resets (IETF RateLimit header fields). */
+                    RateLimit: string;
+                    /** @description The limits: quota and window in seconds, per caller and per organization. */
+                    "RateLimit-Policy": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "rate_limited",
+                     *         "message": "rate limit exceeded",
+                     *         "details": {
+                     *           "policy": "caller",
+                     *           "limit": 1200,
+                     *           "retryAfterSeconds": 17
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `internal`: Unexpected failure. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "internal",
+                     *         "message": "internal error",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `unavailable`: A dependency (e.g. the database) is unavailable. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unavailable",
+                     *         "message": "the service is temporarily unavailable, retry later",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    getWrite: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The WhatsApp session id. The session must be owned by the caller's organization or the request fails with not_found. */
+                session: string;
+                /** @description The `id` of a write, from its 202 answer (int64). */
+                write: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The write and its status. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": 77120,
+                     *       "action": "reaction",
+                     *       "chatId": 3344,
+                     *       "messageId": 918273,
+                     *       "status": "failed",
+                     *       "failureReason": "WhatsApp refused the message (an error acknowledgement); check that the recipient is on WhatsApp and that the account may message them, then send it again",
+                     *       "queue": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WriteResponse"];
+                };
+            };
+            /** @description `invalid_argument`: A parameter is malformed. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invalid_argument",
+                     *         "message": "limit must be an integer",
+                     *         "details": {
+                     *           "parameter": "limit"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `unauthenticated`: No valid login JWT or API key. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description The authentication scheme to use. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unauthenticated",
+                     *         "message": "missing or invalid credentials",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `forbidden`: The caller lacks the required capability. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "forbidden",
+                     *         "message": "the caller lacks the read capability",
+                     *         "details": {
+                     *           "capability": "read"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `not_found`: The session does not exist or is not owned by the caller's organization. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "not_found",
+                     *         "message": "session not found",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `payload_too_large`: The request body is too large. */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "payload_too_large",
+                     *         "message": "request body is too large",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `rate_limited`: Too many requests from this caller (API key or login user) or its organization in the current window, or too many failed authentications from this client address (`details.policy`: `caller`, `org`, `auth_failures`); retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    /** @description What remains of each limit and seconds until it resets (IETF RateLimit header fields). */
+                    RateLimit: string;
+                    /** @description The limits: quota and window in seconds, per caller and per organization. */
+                    "RateLimit-Policy": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "rate_limited",
+                     *         "message": "rate limit exceeded",
+                     *         "details": {
+                     *           "policy": "caller",
+                     *           "limit": 1200,
+                     *           "retryAfterSeconds": 17
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `internal`: Unexpected failure. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "internal",
+                     *         "message": "internal error",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `unavailable`: A dependency (e.g. the database) is unavailable. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unavailable",
+                     *         "message": "the service is temporarily unavailable, retry later",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    sendMessage: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Up to 255 printable ASCII characters, unique per request (a UUID). Kept 24 hours per organization: the same key and request answer the first answer again and write nothing. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description The WhatsApp session id. The session must be owned by the caller's organization or the request fails with not_found. */
+                session: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SendMessageRequest"];
+                "multipart/form-data": {
+                    /**
+                     * @description The recipient, as for a JSON send.
+                     * @example +6281234567890
+                     */
+                    to: string;
+                    /**
+                     * @description The kind of media: `voice` is a voice note (push-to-talk Opus audio).
+                     * @example image
+                     * @enum {string}
+                     */
+                    type: "image" | "video" | "audio" | "voice" | "document" | "sticker";
+                    /**
+                     * @description Images, videos and documents: a caption.
+                     * @example The view from here
+                     */
+                    caption?: string;
+                    /**
+                     * @description Documents: the name the recipient sees (default: the part's file name).
+                     * @example invoice-0042.pdf
+                     */
+                    fileName?: string;
+                    /**
+                     * @description The `id` of a stored message of the same chat this one replies to.
+                     * @example 918273
+                     */
+                    replyTo?: string;
+                    /**
+                     * Format: binary
+                     * @description The file, with its content type (the part's Content-Type header). Exactly one.
+                     */
+                    media: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The stored message, status `pending`, and where it stands in the send queue. */
+            202: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": 918273,
+                     *       "sessionId": "01J9ZX8K2QHV0M3T6R7P4N5W8C",
+                     *       "chatId": 3344,
+                     *       "key": {
+                     *         "remoteJid": "6281234567890@s.whatsapp.net",
+                     *         "id": "3EB0A1B2C3D4E5F60718293A",
+                     *         "fromMe": true,
+                     *         "participant": null
+                     *       },
+                     *       "senderJid": null,
+                     *       "pushName": null,
+                     *       "timestamp": 1719662400000,
+                     *       "type": "text",
+                     *       "text": "See you at 8?",
+                     *       "quotedMessageId": null,
+                     *       "mentions": [],
+                     *       "media": null,
+                     *       "status": "pending",
+                     *       "editedAt": null,
+                     *       "deletedAt": null,
+                     *       "reactions": [],
+                     *       "failureReason": null,
+                     *       "queue": {
+                     *         "position": 0,
+                     *         "expectedSendAt": 1719662400000
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SendMessageResponse"];
+                };
+            };
+            /** @description `invalid_argument`: A parameter is malformed. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invalid_argument",
+                     *         "message": "limit must be an integer",
+                     *         "details": {
+                     *           "parameter": "limit"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `unauthenticated`: No valid login JWT or API key. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description The authentication scheme to use. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unauthenticated",
+                     *         "message": "missing or invalid credentials",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `forbidden`: The caller lacks the required capability. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "forbidden",
+                     *         "message": "the caller lacks the read capability",
+                     *         "details": {
+                     *           "capability": "read"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `not_found`: The session does not exist or is not owned by the caller's organization. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "not_found",
+                     *         "message": "session not found",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `conflict`: The resource is not in a state that allows this. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "conflict",
+                     *         "message": "conflict",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `payload_too_large`: The request body is too large. */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "payload_too_large",
+                     *         "message": "request body is too large",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `unsupported_media_type`: A sent file's content type is not one its kind takes (`details.type`, `details.mimetype`, `details.allowed`). */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unsupported_media_type",
+                     *         "message": "an image must be one of image/jpeg, image/png",
+                     *         "details": {
+                     *           "parameter": "media",
+                     *           "type": "image",
+                     *           "mimetype": "image/gif",
+                     *           "allowed": [
+                     *             "image/jpeg",
+                     *             "image/png"
+                     *           ]
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `rate_limited`: Too many requests from this caller (API key or login user) or its organization in the current window, or too many failed authentications from this client address (`details.policy`: `caller`, `org`, `auth_failures`); retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    /** @description What remains of each limit and seconds until it resets (IETF RateLimit header fields). */
+                    RateLimit: string;
+                    /** @description The limits: quota and window in seconds, per caller and per organization. */
+                    "RateLimit-Policy": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "rate_limited",
+                     *         "message": "rate limit exceeded",
+                     *         "details": {
+                     *           "policy": "caller",
+                     *           "limit": 1200,
+                     *           "retryAfterSeconds": 17
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `internal`: Unexpected failure. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "internal",
+                     *         "message": "internal error",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `unavailable`: A dependency (e.g. the database) is unavailable. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unavailable",
+                     *         "message": "the service is temporarily unavailable, retry later",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    listMessages: {
+        parameters: {
+            query?: {
+                /** @description Maximum number of messages to return on one page. Clamped to the range 1–200; a missing or zero value defaults to 50. */
+                limit?: number;
+                /** @description Opaque pagination cursor. Pass the nextCursor value from the previous response to fetch the next page; treat it as a token and do not parse it. Omit it to get the first page. */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The WhatsApp session id. The session must be owned by the caller's organization or the request fails with not_found. */
+                session: string;
+                /** @description The chat `id` that List chats returns (int64). */
+                chat: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of messages, newest first. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "id": 918273,
+                     *           "sessionId": "01J9ZX8K2QHV0M3T6R7P4N5W8C",
+                     *           "chatId": 3344,
+                     *           "key": {
+                     *             "remoteJid": "6281234567890@s.whatsapp.net",
+                     *             "id": "3EB0C431C26A1916E3C1",
+                     *             "fromMe": false,
+                     *             "participant": null
+                     *           },
+                     *           "senderJid": "6281234567890@s.whatsapp.net",
+                     *           "pushName": "Alice",
+                     *           "timestamp": 1719662400000,
+                     *           "type": "image",
+                     *           "text": "See you at 8?",
+                     *           "quotedMessageId": null,
+                     *           "mentions": [],
+                     *           "media": {
+                     *             "mimetype": "image/jpeg",
+                     *             "size": 48213,
+                     *             "fileName": null,
+                     *             "width": 1280,
+                     *             "height": 960,
+                     *             "duration": null
+                     *           },
+                     *           "status": null,
+                     *           "editedAt": null,
+                     *           "deletedAt": null,
+                     *           "reactions": [
+                     *             {
+                     *               "senderJid": null,
+                     *               "fromMe": true,
+                     *               "emoji": "👍",
+                     *               "at": 1719662460000
+                     *             }
+                     *           ],
+                     *           "failureReason": null,
+                     *           "queue": null
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["MessagePageResponse"];
+                };
+            };
+            /** @description `invalid_argument`: A parameter is malformed. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invalid_argument",
+                     *         "message": "limit must be an integer",
+                     *         "details": {
+                     *           "parameter": "limit"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `unauthenticated`: No valid login JWT or API key. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description The authentication scheme to use. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unauthenticated",
+                     *         "message": "missing or invalid credentials",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `forbidden`: The caller lacks the required capability. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "forbidden",
+                     *         "message": "the caller lacks the read capability",
+                     *         "details": {
+                     *           "capability": "read"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `not_found`: The session does not exist or is not owned by the caller's organization. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "not_found",
+                     *         "message": "session not found",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `payload_too_large`: The request body is too large. */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "payload_too_large",
+                     *         "message": "request body is too large",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `rate_limited`: Too many requests from this caller (API key or login user) or its organization in the current window, or too many failed authentications from this client address (`details.policy`: `caller`, `org`, `auth_failures`); retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    /** @description What remains of each limit and seconds until it resets (IETF RateLimit header fields). */
+                    RateLimit: string;
+                    /** @description The limits: quota and window in seconds, per caller and per organization. */
+                    "RateLimit-Policy": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "rate_limited",
+                     *         "message": "rate limit exceeded",
+                     *         "details": {
+                     *           "policy": "caller",
+                     *           "limit": 1200,
+                     *           "retryAfterSeconds": 17
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `internal`: Unexpected failure. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "internal",
+                     *         "message": "internal error",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `unavailable`: A dependency (e.g. the database) is unavailable. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unavailable",
+                     *         "message": "the service is temporarily unavailable, retry later",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    getMessageMedia: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The WhatsApp session id. The session must be owned by the caller's organization or the request fails with not_found. */
+                session: string;
+                /** @description The `id` of a stored message (int64). */
+                message: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The media's bytes, with its content type (the message's mimetype) and length. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example (the file, e.g. a JPEG image) */
+                    "application/octet-stream": string;
+                };
+            };
+            /** @description `invalid_argument`: A parameter is malformed. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invalid_argument",
+                     *         "message": "limit must be an integer",
+                     *         "details": {
+                     *           "parameter": "limit"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `unauthenticated`: No valid login JWT or API key. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description The authentication scheme to use. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unauthenticated",
+                     *         "message": "missing or invalid credentials",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `forbidden`: The caller lacks the required capability. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "forbidden",
+                     *         "message": "the caller lacks the read capability",
+                     *         "details": {
+                     *           "capability": "read"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `not_found`: The session does not exist or is not owned by the caller's organization. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "not_found",
+                     *         "message": "session not found",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `conflict`: The resource is not in a state that allows this. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "conflict",
+                     *         "message": "conflict",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `payload_too_large`: The request body is too large. */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "payload_too_large",
+                     *         "message": "request body is too large",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `rate_limited`: Too many requests from this caller (API key or login user) or its organization in the current window, or too many failed authentications from this client address (`details.policy`: `caller`, `org`, `auth_failures`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1006,6 +4550,7 @@ export interface operations {
                      *           "reconnectAttempts": 0,
                      *           "nextReconnectAt": null,
                      *           "connectedAt": "2025-06-29T12:00:00.000Z",
+                     *           "sendPacing": null,
                      *           "createdAt": "2025-06-29T11:58:00.000Z",
                      *           "updatedAt": "2025-06-29T12:00:00.000Z"
                      *         }
@@ -1079,7 +4624,26 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description `rate_limited`: Too many requests from this caller (API key or login user) or its organization in the current window; retry after `Retry-After` seconds. */
+            /** @description `payload_too_large`: The request body is too large. */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "payload_too_large",
+                     *         "message": "request body is too large",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `rate_limited`: Too many requests from this caller (API key or login user) or its organization in the current window, or too many failed authentications from this client address (`details.policy`: `caller`, `org`, `auth_failures`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1188,6 +4752,7 @@ export interface operations {
                      *       "reconnectAttempts": 0,
                      *       "nextReconnectAt": null,
                      *       "connectedAt": null,
+                     *       "sendPacing": null,
                      *       "createdAt": "2025-06-29T11:58:00.000Z",
                      *       "updatedAt": "2025-06-29T12:00:00.000Z"
                      *     }
@@ -1258,7 +4823,48 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description `rate_limited`: Too many requests from this caller (API key or login user) or its organization in the current window; retry after `Retry-After` seconds. */
+            /** @description `quota_exceeded`: The organization has reached a quota: its number of sessions, or of running sessions (`details.quota`: `sessions`, `running_sessions`; `details.limit`). */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "quota_exceeded",
+                     *         "message": "the organization has reached its quota of 100 sessions",
+                     *         "details": {
+                     *           "quota": "sessions",
+                     *           "limit": 100
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `payload_too_large`: The request body is too large. */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "payload_too_large",
+                     *         "message": "request body is too large",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `rate_limited`: Too many requests from this caller (API key or login user) or its organization in the current window, or too many failed authentications from this client address (`details.policy`: `caller`, `org`, `auth_failures`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1370,6 +4976,7 @@ export interface operations {
                      *       "reconnectAttempts": 0,
                      *       "nextReconnectAt": null,
                      *       "connectedAt": "2025-06-29T12:00:00.000Z",
+                     *       "sendPacing": null,
                      *       "createdAt": "2025-06-29T11:58:00.000Z",
                      *       "updatedAt": "2025-06-29T12:00:00.000Z",
                      *       "sync": {
@@ -1386,6 +4993,27 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["SessionDetailResponse"];
+                };
+            };
+            /** @description `invalid_argument`: A parameter is malformed. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invalid_argument",
+                     *         "message": "limit must be an integer",
+                     *         "details": {
+                     *           "parameter": "limit"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description `unauthenticated`: No valid login JWT or API key. */
@@ -1449,7 +5077,26 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description `rate_limited`: Too many requests from this caller (API key or login user) or its organization in the current window; retry after `Retry-After` seconds. */
+            /** @description `payload_too_large`: The request body is too large. */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "payload_too_large",
+                     *         "message": "request body is too large",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `rate_limited`: Too many requests from this caller (API key or login user) or its organization in the current window, or too many failed authentications from this client address (`details.policy`: `caller`, `org`, `auth_failures`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1540,6 +5187,27 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description `invalid_argument`: A parameter is malformed. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invalid_argument",
+                     *         "message": "limit must be an integer",
+                     *         "details": {
+                     *           "parameter": "limit"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description `unauthenticated`: No valid login JWT or API key. */
             401: {
                 headers: {
@@ -1601,7 +5269,26 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description `rate_limited`: Too many requests from this caller (API key or login user) or its organization in the current window; retry after `Retry-After` seconds. */
+            /** @description `payload_too_large`: The request body is too large. */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "payload_too_large",
+                     *         "message": "request body is too large",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `rate_limited`: Too many requests from this caller (API key or login user) or its organization in the current window, or too many failed authentications from this client address (`details.policy`: `caller`, `org`, `auth_failures`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1717,6 +5404,7 @@ export interface operations {
                      *       "reconnectAttempts": 0,
                      *       "nextReconnectAt": null,
                      *       "connectedAt": "2025-06-29T12:00:00.000Z",
+                     *       "sendPacing": null,
                      *       "createdAt": "2025-06-29T11:58:00.000Z",
                      *       "updatedAt": "2025-06-29T12:00:00.000Z"
                      *     }
@@ -1806,7 +5494,26 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description `rate_limited`: Too many requests from this caller (API key or login user) or its organization in the current window; retry after `Retry-After` seconds. */
+            /** @description `payload_too_large`: The request body is too large. */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "payload_too_large",
+                     *         "message": "request body is too large",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `rate_limited`: Too many requests from this caller (API key or login user) or its organization in the current window, or too many failed authentications from this client address (`details.policy`: `caller`, `org`, `auth_failures`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1914,11 +5621,33 @@ export interface operations {
                      *       "reconnectAttempts": 0,
                      *       "nextReconnectAt": null,
                      *       "connectedAt": null,
+                     *       "sendPacing": null,
                      *       "createdAt": "2025-06-29T11:58:00.000Z",
                      *       "updatedAt": "2025-06-29T12:00:00.000Z"
                      *     }
                      */
                     "application/json": components["schemas"]["SessionResponse"];
+                };
+            };
+            /** @description `invalid_argument`: A parameter is malformed. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invalid_argument",
+                     *         "message": "limit must be an integer",
+                     *         "details": {
+                     *           "parameter": "limit"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description `unauthenticated`: No valid login JWT or API key. */
@@ -1982,7 +5711,48 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description `rate_limited`: Too many requests from this caller (API key or login user) or its organization in the current window; retry after `Retry-After` seconds. */
+            /** @description `quota_exceeded`: The organization has reached a quota: its number of sessions, or of running sessions (`details.quota`: `sessions`, `running_sessions`; `details.limit`). */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "quota_exceeded",
+                     *         "message": "the organization has reached its quota of 100 sessions",
+                     *         "details": {
+                     *           "quota": "sessions",
+                     *           "limit": 100
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `payload_too_large`: The request body is too large. */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "payload_too_large",
+                     *         "message": "request body is too large",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `rate_limited`: Too many requests from this caller (API key or login user) or its organization in the current window, or too many failed authentications from this client address (`details.policy`: `caller`, `org`, `auth_failures`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2094,11 +5864,33 @@ export interface operations {
                      *       "reconnectAttempts": 0,
                      *       "nextReconnectAt": null,
                      *       "connectedAt": "2025-06-29T12:00:00.000Z",
+                     *       "sendPacing": null,
                      *       "createdAt": "2025-06-29T11:58:00.000Z",
                      *       "updatedAt": "2025-06-29T12:00:00.000Z"
                      *     }
                      */
                     "application/json": components["schemas"]["SessionResponse"];
+                };
+            };
+            /** @description `invalid_argument`: A parameter is malformed. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invalid_argument",
+                     *         "message": "limit must be an integer",
+                     *         "details": {
+                     *           "parameter": "limit"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description `unauthenticated`: No valid login JWT or API key. */
@@ -2162,7 +5954,26 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description `rate_limited`: Too many requests from this caller (API key or login user) or its organization in the current window; retry after `Retry-After` seconds. */
+            /** @description `payload_too_large`: The request body is too large. */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "payload_too_large",
+                     *         "message": "request body is too large",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `rate_limited`: Too many requests from this caller (API key or login user) or its organization in the current window, or too many failed authentications from this client address (`details.policy`: `caller`, `org`, `auth_failures`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2274,11 +6085,33 @@ export interface operations {
                      *       "reconnectAttempts": 0,
                      *       "nextReconnectAt": null,
                      *       "connectedAt": "2025-06-29T12:00:00.000Z",
+                     *       "sendPacing": null,
                      *       "createdAt": "2025-06-29T11:58:00.000Z",
                      *       "updatedAt": "2025-06-29T12:00:00.000Z"
                      *     }
                      */
                     "application/json": components["schemas"]["SessionResponse"];
+                };
+            };
+            /** @description `invalid_argument`: A parameter is malformed. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invalid_argument",
+                     *         "message": "limit must be an integer",
+                     *         "details": {
+                     *           "parameter": "limit"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description `unauthenticated`: No valid login JWT or API key. */
@@ -2342,7 +6175,45 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description `rate_limited`: Too many requests from this caller (API key or login user) or its organization in the current window; retry after `Retry-After` seconds. */
+            /** @description `conflict`: The resource is not in a state that allows this. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "conflict",
+                     *         "message": "conflict",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `payload_too_large`: The request body is too large. */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "payload_too_large",
+                     *         "message": "request body is too large",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `rate_limited`: Too many requests from this caller (API key or login user) or its organization in the current window, or too many failed authentications from this client address (`details.policy`: `caller`, `org`, `auth_failures`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2442,6 +6313,27 @@ export interface operations {
                     "application/json": components["schemas"]["SessionQrResponse"];
                 };
             };
+            /** @description `invalid_argument`: A parameter is malformed. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invalid_argument",
+                     *         "message": "limit must be an integer",
+                     *         "details": {
+                     *           "parameter": "limit"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description `unauthenticated`: No valid login JWT or API key. */
             401: {
                 headers: {
@@ -2522,7 +6414,26 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description `rate_limited`: Too many requests from this caller (API key or login user) or its organization in the current window; retry after `Retry-After` seconds. */
+            /** @description `payload_too_large`: The request body is too large. */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "payload_too_large",
+                     *         "message": "request body is too large",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `rate_limited`: Too many requests from this caller (API key or login user) or its organization in the current window, or too many failed authentications from this client address (`details.policy`: `caller`, `org`, `auth_failures`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2725,7 +6636,26 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description `rate_limited`: Too many requests from this caller (API key or login user) or its organization in the current window; retry after `Retry-After` seconds. */
+            /** @description `payload_too_large`: The request body is too large. */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "payload_too_large",
+                     *         "message": "request body is too large",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `rate_limited`: Too many requests from this caller (API key or login user) or its organization in the current window, or too many failed authentications from this client address (`details.policy`: `caller`, `org`, `auth_failures`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2901,7 +6831,26 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description `rate_limited`: Too many requests from this caller (API key or login user) or its organization in the current window; retry after `Retry-After` seconds. */
+            /** @description `payload_too_large`: The request body is too large. */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "payload_too_large",
+                     *         "message": "request body is too large",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `rate_limited`: Too many requests from this caller (API key or login user) or its organization in the current window, or too many failed authentications from this client address (`details.policy`: `caller`, `org`, `auth_failures`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -3072,7 +7021,26 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description `rate_limited`: Too many requests from this caller (API key or login user) or its organization in the current window; retry after `Retry-After` seconds. */
+            /** @description `payload_too_large`: The request body is too large. */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "payload_too_large",
+                     *         "message": "request body is too large",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `rate_limited`: Too many requests from this caller (API key or login user) or its organization in the current window, or too many failed authentications from this client address (`details.policy`: `caller`, `org`, `auth_failures`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -3163,6 +7131,27 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description `invalid_argument`: A parameter is malformed. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invalid_argument",
+                     *         "message": "limit must be an integer",
+                     *         "details": {
+                     *           "parameter": "limit"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description `unauthenticated`: No valid login JWT or API key. */
             401: {
                 headers: {
@@ -3224,7 +7213,1913 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description `rate_limited`: Too many requests from this caller (API key or login user) or its organization in the current window; retry after `Retry-After` seconds. */
+            /** @description `payload_too_large`: The request body is too large. */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "payload_too_large",
+                     *         "message": "request body is too large",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `rate_limited`: Too many requests from this caller (API key or login user) or its organization in the current window, or too many failed authentications from this client address (`details.policy`: `caller`, `org`, `auth_failures`); retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    /** @description What remains of each limit and seconds until it resets (IETF RateLimit header fields). */
+                    RateLimit: string;
+                    /** @description The limits: quota and window in seconds, per caller and per organization. */
+                    "RateLimit-Policy": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "rate_limited",
+                     *         "message": "rate limit exceeded",
+                     *         "details": {
+                     *           "policy": "caller",
+                     *           "limit": 1200,
+                     *           "retryAfterSeconds": 17
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `internal`: Unexpected failure. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "internal",
+                     *         "message": "internal error",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `unavailable`: A dependency (e.g. the database) is unavailable. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unavailable",
+                     *         "message": "the service is temporarily unavailable, retry later",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    streamEvents: {
+        parameters: {
+            query?: {
+                /** @description Only these event types, comma-separated (chat.updated, chat.deleted, message.received, message.updated, session.status, webhook.disabled). Omit for every type. A `gap` message (events lost to retention) is sent whatever the filter. */
+                types?: string;
+                /** @description Only events of this session (one of the caller's organization). */
+                sessionId?: string;
+                /** @description Resume after this event id, for a client that cannot send the `Last-Event-ID` header (the header wins when both are given). */
+                lastEventId?: string;
+            };
+            header?: {
+                /** @description Resume after this event id. */
+                "Last-Event-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description An endless stream of events. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example retry: 2000
+                     *     id: 0000000000000004210
+                     *     : stream open
+                     *
+                     *     event: chat.updated
+                     *     id: 0000000000000004211
+                     *     data: {"id":"0000000000000004211","type":"chat.updated","orgId":"org-acme","sessionId":"01J9ZX8K2QHV0M3T6R7P4N5W8C","occurredAt":1719662400123,"data":{"archived":false,"id":3344,"jid":"6281234567890@s.whatsapp.net","lastMessageAt":1719662400000,"mutedUntil":null,"name":"Alice","pinned":false,"sessionId":"01J9ZX8K2QHV0M3T6R7P4N5W8C","type":"dm","unreadCount":3}}
+                     *
+                     *     event: message.received
+                     *     id: 0000000000000004212
+                     *     data: {"id":"0000000000000004212","type":"message.received","orgId":"org-acme","sessionId":"01J9ZX8K2QHV0M3T6R7P4N5W8C","occurredAt":1719662400140,"data":{"id":918273,"sessionId":"01J9ZX8K2QHV0M3T6R7P4N5W8C","chatId":3344,"key":{"remoteJid":"6281234567890@s.whatsapp.net","id":"3EB0C431C26A1916E3C1","fromMe":false,"participant":null},"senderJid":"6281234567890@s.whatsapp.net","pushName":"Alice","timestamp":1719662400000,"type":"text","text":"See you at 8?","quotedMessageId":null,"mentions":[],"media":null,"status":null,"editedAt":null,"deletedAt":null,"reactions":[],"failureReason":null,"queue":null}}
+                     *
+                     *     : heartbeat
+                     */
+                    "text/event-stream": string;
+                };
+            };
+            /** @description `invalid_argument`: A parameter is malformed. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invalid_argument",
+                     *         "message": "limit must be an integer",
+                     *         "details": {
+                     *           "parameter": "limit"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `unauthenticated`: No valid login JWT or API key. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description The authentication scheme to use. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unauthenticated",
+                     *         "message": "missing or invalid credentials",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `forbidden`: The caller lacks the required capability. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "forbidden",
+                     *         "message": "the caller lacks the read capability",
+                     *         "details": {
+                     *           "capability": "read"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `not_found`: The session does not exist or is not owned by the caller's organization. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "not_found",
+                     *         "message": "session not found",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `payload_too_large`: The request body is too large. */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "payload_too_large",
+                     *         "message": "request body is too large",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `rate_limited`: Too many requests from this caller (API key or login user) or its organization in the current window, or too many failed authentications from this client address (`details.policy`: `caller`, `org`, `auth_failures`); retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    /** @description What remains of each limit and seconds until it resets (IETF RateLimit header fields). */
+                    RateLimit: string;
+                    /** @description The limits: quota and window in seconds, per caller and per organization. */
+                    "RateLimit-Policy": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "rate_limited",
+                     *         "message": "rate limit exceeded",
+                     *         "details": {
+                     *           "policy": "caller",
+                     *           "limit": 1200,
+                     *           "retryAfterSeconds": 17
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `internal`: Unexpected failure. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "internal",
+                     *         "message": "internal error",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `unavailable`: A dependency (e.g. the database) is unavailable. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unavailable",
+                     *         "message": "the service is temporarily unavailable, retry later",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    listWebhooks: {
+        parameters: {
+            query?: {
+                /** @description Maximum number of webhooks to return on one page. Clamped to the range 1–200; a missing or zero value defaults to 50. */
+                limit?: number;
+                /** @description Opaque pagination cursor. Pass the nextCursor value from the previous response to fetch the next page; treat it as a token and do not parse it. Omit it to get the first page. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of webhooks. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "id": "01JB4T6R8S1V3W5X7Y9Z0A2B4C",
+                     *           "url": "https://crm.example.com/hooks/whatsapp",
+                     *           "eventTypes": [
+                     *             "chat.updated",
+                     *             "session.status"
+                     *           ],
+                     *           "sessionId": null,
+                     *           "description": "CRM sync",
+                     *           "enabled": true,
+                     *           "disabledReason": null,
+                     *           "previousSecretExpiresAt": null,
+                     *           "createdAt": "2025-06-29T12:00:00.000Z",
+                     *           "updatedAt": "2025-06-29T12:00:00.000Z"
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookPageResponse"];
+                };
+            };
+            /** @description `invalid_argument`: A parameter is malformed. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invalid_argument",
+                     *         "message": "limit must be an integer",
+                     *         "details": {
+                     *           "parameter": "limit"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `unauthenticated`: No valid login JWT or API key. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description The authentication scheme to use. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unauthenticated",
+                     *         "message": "missing or invalid credentials",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `forbidden`: The caller lacks the required capability. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "forbidden",
+                     *         "message": "the caller lacks the read capability",
+                     *         "details": {
+                     *           "capability": "read"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `payload_too_large`: The request body is too large. */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "payload_too_large",
+                     *         "message": "request body is too large",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `rate_limited`: Too many requests from this caller (API key or login user) or its organization in the current window, or too many failed authentications from this client address (`details.policy`: `caller`, `org`, `auth_failures`); retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    /** @description What remains of each limit and seconds until it resets (IETF RateLimit header fields). */
+                    RateLimit: string;
+                    /** @description The limits: quota and window in seconds, per caller and per organization. */
+                    "RateLimit-Policy": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "rate_limited",
+                     *         "message": "rate limit exceeded",
+                     *         "details": {
+                     *           "policy": "caller",
+                     *           "limit": 1200,
+                     *           "retryAfterSeconds": 17
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `internal`: Unexpected failure. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "internal",
+                     *         "message": "internal error",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `unavailable`: A dependency (e.g. the database) is unavailable. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unavailable",
+                     *         "message": "the service is temporarily unavailable, retry later",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    createWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateWebhookRequest"];
+            };
+        };
+        responses: {
+            /** @description The webhook, with its secret shown this once. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "01JB4T6R8S1V3W5X7Y9Z0A2B4C",
+                     *       "url": "https://crm.example.com/hooks/whatsapp",
+                     *       "eventTypes": [
+                     *         "chat.updated",
+                     *         "session.status"
+                     *       ],
+                     *       "sessionId": null,
+                     *       "description": "CRM sync",
+                     *       "enabled": true,
+                     *       "disabledReason": null,
+                     *       "previousSecretExpiresAt": null,
+                     *       "createdAt": "2025-06-29T12:00:00.000Z",
+                     *       "updatedAt": "2025-06-29T12:00:00.000Z",
+                     *       "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw2yiAeCtVpkw="
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CreatedWebhookResponse"];
+                };
+            };
+            /** @description `invalid_argument`: A parameter is malformed. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invalid_argument",
+                     *         "message": "limit must be an integer",
+                     *         "details": {
+                     *           "parameter": "limit"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `unauthenticated`: No valid login JWT or API key. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description The authentication scheme to use. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unauthenticated",
+                     *         "message": "missing or invalid credentials",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `forbidden`: The caller lacks the required capability. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "forbidden",
+                     *         "message": "the caller lacks the read capability",
+                     *         "details": {
+                     *           "capability": "read"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `not_found`: The session does not exist or is not owned by the caller's organization. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "not_found",
+                     *         "message": "session not found",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `payload_too_large`: The request body is too large. */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "payload_too_large",
+                     *         "message": "request body is too large",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `rate_limited`: Too many requests from this caller (API key or login user) or its organization in the current window, or too many failed authentications from this client address (`details.policy`: `caller`, `org`, `auth_failures`); retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    /** @description What remains of each limit and seconds until it resets (IETF RateLimit header fields). */
+                    RateLimit: string;
+                    /** @description The limits: quota and window in seconds, per caller and per organization. */
+                    "RateLimit-Policy": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "rate_limited",
+                     *         "message": "rate limit exceeded",
+                     *         "details": {
+                     *           "policy": "caller",
+                     *           "limit": 1200,
+                     *           "retryAfterSeconds": 17
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `internal`: Unexpected failure. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "internal",
+                     *         "message": "internal error",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `unavailable`: A dependency (e.g. the database) is unavailable. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unavailable",
+                     *         "message": "the service is temporarily unavailable, retry later",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    getWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The webhook id; one of another organization is 404. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The webhook. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "01JB4T6R8S1V3W5X7Y9Z0A2B4C",
+                     *       "url": "https://crm.example.com/hooks/whatsapp",
+                     *       "eventTypes": [
+                     *         "chat.updated",
+                     *         "session.status"
+                     *       ],
+                     *       "sessionId": null,
+                     *       "description": "CRM sync",
+                     *       "enabled": true,
+                     *       "disabledReason": null,
+                     *       "previousSecretExpiresAt": null,
+                     *       "createdAt": "2025-06-29T12:00:00.000Z",
+                     *       "updatedAt": "2025-06-29T12:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookResponse"];
+                };
+            };
+            /** @description `invalid_argument`: A parameter is malformed. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invalid_argument",
+                     *         "message": "limit must be an integer",
+                     *         "details": {
+                     *           "parameter": "limit"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `unauthenticated`: No valid login JWT or API key. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description The authentication scheme to use. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unauthenticated",
+                     *         "message": "missing or invalid credentials",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `forbidden`: The caller lacks the required capability. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "forbidden",
+                     *         "message": "the caller lacks the read capability",
+                     *         "details": {
+                     *           "capability": "read"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `not_found`: The session does not exist or is not owned by the caller's organization. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "not_found",
+                     *         "message": "session not found",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `payload_too_large`: The request body is too large. */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "payload_too_large",
+                     *         "message": "request body is too large",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `rate_limited`: Too many requests from this caller (API key or login user) or its organization in the current window, or too many failed authentications from this client address (`details.policy`: `caller`, `org`, `auth_failures`); retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    /** @description What remains of each limit and seconds until it resets (IETF RateLimit header fields). */
+                    RateLimit: string;
+                    /** @description The limits: quota and window in seconds, per caller and per organization. */
+                    "RateLimit-Policy": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "rate_limited",
+                     *         "message": "rate limit exceeded",
+                     *         "details": {
+                     *           "policy": "caller",
+                     *           "limit": 1200,
+                     *           "retryAfterSeconds": 17
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `internal`: Unexpected failure. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "internal",
+                     *         "message": "internal error",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `unavailable`: A dependency (e.g. the database) is unavailable. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unavailable",
+                     *         "message": "the service is temporarily unavailable, retry later",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    deleteWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The webhook id; one of another organization is 404. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `invalid_argument`: A parameter is malformed. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invalid_argument",
+                     *         "message": "limit must be an integer",
+                     *         "details": {
+                     *           "parameter": "limit"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `unauthenticated`: No valid login JWT or API key. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description The authentication scheme to use. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unauthenticated",
+                     *         "message": "missing or invalid credentials",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `forbidden`: The caller lacks the required capability. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "forbidden",
+                     *         "message": "the caller lacks the read capability",
+                     *         "details": {
+                     *           "capability": "read"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `not_found`: The session does not exist or is not owned by the caller's organization. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "not_found",
+                     *         "message": "session not found",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `payload_too_large`: The request body is too large. */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "payload_too_large",
+                     *         "message": "request body is too large",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `rate_limited`: Too many requests from this caller (API key or login user) or its organization in the current window, or too many failed authentications from this client address (`details.policy`: `caller`, `org`, `auth_failures`); retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    /** @description What remains of each limit and seconds until it resets (IETF RateLimit header fields). */
+                    RateLimit: string;
+                    /** @description The limits: quota and window in seconds, per caller and per organization. */
+                    "RateLimit-Policy": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "rate_limited",
+                     *         "message": "rate limit exceeded",
+                     *         "details": {
+                     *           "policy": "caller",
+                     *           "limit": 1200,
+                     *           "retryAfterSeconds": 17
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `internal`: Unexpected failure. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "internal",
+                     *         "message": "internal error",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `unavailable`: A dependency (e.g. the database) is unavailable. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unavailable",
+                     *         "message": "the service is temporarily unavailable, retry later",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    updateWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The webhook id; one of another organization is 404. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateWebhookRequest"];
+            };
+        };
+        responses: {
+            /** @description The webhook as changed. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "01JB4T6R8S1V3W5X7Y9Z0A2B4C",
+                     *       "url": "https://crm.example.com/hooks/whatsapp",
+                     *       "eventTypes": [
+                     *         "chat.updated",
+                     *         "session.status"
+                     *       ],
+                     *       "sessionId": null,
+                     *       "description": "CRM sync",
+                     *       "enabled": false,
+                     *       "disabledReason": null,
+                     *       "previousSecretExpiresAt": null,
+                     *       "createdAt": "2025-06-29T12:00:00.000Z",
+                     *       "updatedAt": "2025-06-29T12:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookResponse"];
+                };
+            };
+            /** @description `invalid_argument`: A parameter is malformed. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invalid_argument",
+                     *         "message": "limit must be an integer",
+                     *         "details": {
+                     *           "parameter": "limit"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `unauthenticated`: No valid login JWT or API key. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description The authentication scheme to use. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unauthenticated",
+                     *         "message": "missing or invalid credentials",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `forbidden`: The caller lacks the required capability. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "forbidden",
+                     *         "message": "the caller lacks the read capability",
+                     *         "details": {
+                     *           "capability": "read"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `not_found`: The session does not exist or is not owned by the caller's organization. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "not_found",
+                     *         "message": "session not found",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `payload_too_large`: The request body is too large. */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "payload_too_large",
+                     *         "message": "request body is too large",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `rate_limited`: Too many requests from this caller (API key or login user) or its organization in the current window, or too many failed authentications from this client address (`details.policy`: `caller`, `org`, `auth_failures`); retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    /** @description What remains of each limit and seconds until it resets (IETF RateLimit header fields). */
+                    RateLimit: string;
+                    /** @description The limits: quota and window in seconds, per caller and per organization. */
+                    "RateLimit-Policy": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "rate_limited",
+                     *         "message": "rate limit exceeded",
+                     *         "details": {
+                     *           "policy": "caller",
+                     *           "limit": 1200,
+                     *           "retryAfterSeconds": 17
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `internal`: Unexpected failure. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "internal",
+                     *         "message": "internal error",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `unavailable`: A dependency (e.g. the database) is unavailable. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unavailable",
+                     *         "message": "the service is temporarily unavailable, retry later",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    rotateWebhookSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The webhook id; one of another organization is 404. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RotateWebhookSecretRequest"];
+            };
+        };
+        responses: {
+            /** @description The webhook, with its new secret shown this once. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "01JB4T6R8S1V3W5X7Y9Z0A2B4C",
+                     *       "url": "https://crm.example.com/hooks/whatsapp",
+                     *       "eventTypes": [
+                     *         "chat.updated",
+                     *         "session.status"
+                     *       ],
+                     *       "sessionId": null,
+                     *       "description": "CRM sync",
+                     *       "enabled": true,
+                     *       "disabledReason": null,
+                     *       "previousSecretExpiresAt": "2025-06-30T12:00:00.000Z",
+                     *       "createdAt": "2025-06-29T12:00:00.000Z",
+                     *       "updatedAt": "2025-06-29T12:00:00.000Z",
+                     *       "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw2yiAeCtVpkw="
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CreatedWebhookResponse"];
+                };
+            };
+            /** @description `invalid_argument`: A parameter is malformed. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invalid_argument",
+                     *         "message": "limit must be an integer",
+                     *         "details": {
+                     *           "parameter": "limit"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `unauthenticated`: No valid login JWT or API key. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description The authentication scheme to use. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unauthenticated",
+                     *         "message": "missing or invalid credentials",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `forbidden`: The caller lacks the required capability. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "forbidden",
+                     *         "message": "the caller lacks the read capability",
+                     *         "details": {
+                     *           "capability": "read"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `not_found`: The session does not exist or is not owned by the caller's organization. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "not_found",
+                     *         "message": "session not found",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `payload_too_large`: The request body is too large. */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "payload_too_large",
+                     *         "message": "request body is too large",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `rate_limited`: Too many requests from this caller (API key or login user) or its organization in the current window, or too many failed authentications from this client address (`details.policy`: `caller`, `org`, `auth_failures`); retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    /** @description What remains of each limit and seconds until it resets (IETF RateLimit header fields). */
+                    RateLimit: string;
+                    /** @description The limits: quota and window in seconds, per caller and per organization. */
+                    "RateLimit-Policy": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "rate_limited",
+                     *         "message": "rate limit exceeded",
+                     *         "details": {
+                     *           "policy": "caller",
+                     *           "limit": 1200,
+                     *           "retryAfterSeconds": 17
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `internal`: Unexpected failure. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "internal",
+                     *         "message": "internal error",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `unavailable`: A dependency (e.g. the database) is unavailable. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unavailable",
+                     *         "message": "the service is temporarily unavailable, retry later",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    listWebhookDeliveries: {
+        parameters: {
+            query?: {
+                /** @description Maximum number of deliveries to return on one page. Clamped to the range 1–200; a missing or zero value defaults to 50. */
+                limit?: number;
+                /** @description Opaque pagination cursor. Pass the nextCursor value from the previous response to fetch the next page; treat it as a token and do not parse it. Omit it to get the first page. */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The webhook id; one of another organization is 404. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of deliveries. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "id": "01JB4V2K7M9N1P3Q5R7S9T1V3W",
+                     *           "eventId": "0000000000000004211",
+                     *           "eventType": "chat.updated",
+                     *           "status": "delivered",
+                     *           "attempts": 1,
+                     *           "replay": false,
+                     *           "responseStatus": 200,
+                     *           "durationMs": 42,
+                     *           "error": null,
+                     *           "responseExcerpt": "ok",
+                     *           "createdAt": "2025-06-29T12:00:00.000Z",
+                     *           "lastAttemptAt": "2025-06-29T12:00:00.050Z",
+                     *           "nextAttemptAt": null
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["DeliveryPageResponse"];
+                };
+            };
+            /** @description `invalid_argument`: A parameter is malformed. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invalid_argument",
+                     *         "message": "limit must be an integer",
+                     *         "details": {
+                     *           "parameter": "limit"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `unauthenticated`: No valid login JWT or API key. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description The authentication scheme to use. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unauthenticated",
+                     *         "message": "missing or invalid credentials",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `forbidden`: The caller lacks the required capability. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "forbidden",
+                     *         "message": "the caller lacks the read capability",
+                     *         "details": {
+                     *           "capability": "read"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `not_found`: The session does not exist or is not owned by the caller's organization. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "not_found",
+                     *         "message": "session not found",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `payload_too_large`: The request body is too large. */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "payload_too_large",
+                     *         "message": "request body is too large",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `rate_limited`: Too many requests from this caller (API key or login user) or its organization in the current window, or too many failed authentications from this client address (`details.policy`: `caller`, `org`, `auth_failures`); retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    /** @description What remains of each limit and seconds until it resets (IETF RateLimit header fields). */
+                    RateLimit: string;
+                    /** @description The limits: quota and window in seconds, per caller and per organization. */
+                    "RateLimit-Policy": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "rate_limited",
+                     *         "message": "rate limit exceeded",
+                     *         "details": {
+                     *           "policy": "caller",
+                     *           "limit": 1200,
+                     *           "retryAfterSeconds": 17
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `internal`: Unexpected failure. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "internal",
+                     *         "message": "internal error",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `unavailable`: A dependency (e.g. the database) is unavailable. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unavailable",
+                     *         "message": "the service is temporarily unavailable, retry later",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    replayWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The webhook id; one of another organization is 404. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReplayWebhookRequest"];
+            };
+        };
+        responses: {
+            /** @description The deliveries were queued. */
+            202: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "queued": 120,
+                     *       "truncated": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ReplayResponse"];
+                };
+            };
+            /** @description `invalid_argument`: A parameter is malformed. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invalid_argument",
+                     *         "message": "limit must be an integer",
+                     *         "details": {
+                     *           "parameter": "limit"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `unauthenticated`: No valid login JWT or API key. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description The authentication scheme to use. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unauthenticated",
+                     *         "message": "missing or invalid credentials",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `forbidden`: The caller lacks the required capability. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "forbidden",
+                     *         "message": "the caller lacks the read capability",
+                     *         "details": {
+                     *           "capability": "read"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `not_found`: The session does not exist or is not owned by the caller's organization. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "not_found",
+                     *         "message": "session not found",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `payload_too_large`: The request body is too large. */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "payload_too_large",
+                     *         "message": "request body is too large",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `rate_limited`: Too many requests from this caller (API key or login user) or its organization in the current window, or too many failed authentications from this client address (`details.policy`: `caller`, `org`, `auth_failures`); retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];

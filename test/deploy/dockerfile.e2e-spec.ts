@@ -29,7 +29,7 @@ function parseDockerfile(text: string): Instruction[] {
     current = '';
   }
   return logical.map((line) => {
-    const [keyword, ...rest] = line.split(/\s+/);
+    const [keyword] = line.split(/\s+/);
     return { keyword: keyword.toUpperCase(), args: line.slice(keyword.length).trim() };
   });
 }
@@ -52,9 +52,7 @@ describe('Dockerfile', () => {
   const instructions = parseDockerfile(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'));
   const all = stages(instructions);
   const final = all[all.length - 1];
-  const args = Object.fromEntries(
-    instructions.filter((i) => i.keyword === 'ARG' && i.args.includes('=')).map((i) => i.args.split('=', 2) as [string, string]),
-  );
+  const args = Object.fromEntries(instructions.filter((i) => i.keyword === 'ARG' && i.args.includes('=')).map((i) => i.args.split('=', 2) as [string, string]));
   const resolve = (image: string) => image.replace(/\$\{(\w+)\}|\$(\w+)/g, (_m, a, b) => args[a ?? b] ?? '');
   const inFinal = (keyword: string) => final.body.filter((i) => i.keyword === keyword);
 

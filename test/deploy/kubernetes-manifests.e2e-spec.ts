@@ -4,8 +4,10 @@ import { parseAllDocuments, parse } from 'yaml';
 import { Deployment } from 'kubernetes-models/apps/v1';
 import { Job } from 'kubernetes-models/batch/v1';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
+import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { ConfigMap, Secret, Service, ServiceAccount } from 'kubernetes-models/v1';
+import { AppConfig } from '../../src/config/app-config';
 import { environmentVariableNames, SECRET_VARIABLES, validateEnvironment } from '../../src/config/environment';
 
 const BASE = join(__dirname, '..', '..', 'deploy', 'k8s', 'base');
@@ -18,6 +20,7 @@ const MODELS: Record<string, new (data: any) => { validate(): void }> = {
   'apps/v1/Deployment': Deployment,
   'batch/v1/Job': Job,
   'autoscaling/v2/HorizontalPodAutoscaler': HorizontalPodAutoscaler,
+  'networking.k8s.io/v1/NetworkPolicy': NetworkPolicy,
   'policy/v1/PodDisruptionBudget': PodDisruptionBudget,
   'v1/ConfigMap': ConfigMap,
   'v1/Secret': Secret,
@@ -27,9 +30,17 @@ const MODELS: Record<string, new (data: any) => { validate(): void }> = {
 
 /**
  * Variables left out on purpose: the embedded PostgreSQL is for laptops; HOST unset means every
- * interface; SYNC_RECORD_DIR (debug recordings) needs a writable volume the pods do not have.
+ * interface; SYNC_RECORD_DIR (debug recordings) needs a writable volume the pods do not have; the
+ * simulator's settings are for tests and the demo.
  */
-const NOT_FOR_KUBERNETES = new Set(['EMBEDDED_POSTGRES_DIR', 'EMBEDDED_POSTGRES_PORT', 'HOST', 'SYNC_RECORD_DIR']);
+const NOT_FOR_KUBERNETES = new Set([
+  'EMBEDDED_POSTGRES_DIR',
+  'EMBEDDED_POSTGRES_PORT',
+  'HOST',
+  'SYNC_RECORD_DIR',
+  'WHATSAPP_SIMULATOR_ROOT_KEY',
+  'WHATSAPP_SIMULATOR_MEDIA_CA',
+]);
 
 type Manifest = Record<string, any>;
 
@@ -57,6 +68,11 @@ function render(directory: string): Manifest[] {
   return manifests;
 }
 
+/** The example Secret: documented beside the base, never applied by it. */
+function exampleSecret(): Manifest {
+  return parse(readFileSync(join(BASE, 'secret.example.yaml'), 'utf8')) as Manifest;
+}
+
 function podSpec(manifest: Manifest): Manifest | undefined {
   return manifest.spec?.template?.spec;
 }
@@ -68,17 +84,31 @@ describe('Kubernetes manifests (deploy/k8s/base)', () => {
   const [deployment] = find('Deployment');
   const [job] = find('Job');
   const [configMap] = find('ConfigMap');
-  const [secret] = find('Secret');
+  const secret = exampleSecret();
   const [service] = find('Service');
   const gateway = podSpec(deployment)!.containers[0];
   const config = configMap.data as Record<string, string>;
 
   it('renders one of each expected kind, with unique names', () => {
-    expect(manifests.map((m) => m.kind).sort()).toEqual(
-      ['ConfigMap', 'Deployment', 'HorizontalPodAutoscaler', 'Job', 'PodDisruptionBudget', 'Secret', 'Service', 'ServiceAccount'],
-    );
+    expect(manifests.map((m) => m.kind).sort()).toEqual([
+      'ConfigMap',
+      'Deployment',
+      'HorizontalPodAutoscaler',
+      'Job',
+      'NetworkPolicy',
+      'NetworkPolicy',
+      'PodDisruptionBudget',
+      'Service',
+      'ServiceAccount',
+    ]);
     const ids = manifests.map((m) => `${m.kind}/${m.metadata.name}`);
     expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it('applies no Secret (it would overwrite the real one with placeholders); the example Secret validates and names every secret', () => {
+    expect(manifests.filter((m) => m.kind === 'Secret')).toEqual([]);
+    expect(() => new Secret(secret as any).validate()).not.toThrow();
+    expect(Object.keys(secret.stringData).sort()).toEqual([...SECRET_VARIABLES].sort());
   });
 
   it.each(manifestsForEach())('%s validates against the Kubernetes JSON schema', (_id, manifest) => {
@@ -150,17 +180,19 @@ describe('Kubernetes manifests (deploy/k8s/base)', () => {
       const wired = SECRET_VARIABLES.has(name) ? inSecret.has(name) && !inConfig.has(name) : inConfig.has(name);
       expect({ name, wired }).toEqual({ name, wired: true });
     }
-    for (const manifest of [deployment, job]) {
-      for (const container of podSpec(manifest)!.containers) {
-        expect(container.envFrom).toEqual([
-          { configMapRef: { name: configMap.metadata.name } },
-          { secretRef: { name: secret.metadata.name } },
-        ]);
-      }
+    for (const container of podSpec(deployment)!.containers) {
+      expect(container.envFrom).toEqual([{ configMapRef: { name: configMap.metadata.name } }, { secretRef: { name: secret.metadata.name } }]);
     }
   });
 
-  it('the ConfigMap, with real secrets in place of the placeholders, passes the gateway\'s own validation', () => {
+  it('the migration Job gets the ConfigMap and DATABASE_URL only, not the credentials key, cursor secret or Redis URL', () => {
+    const migrate = podSpec(job)!.containers[0];
+    expect(migrate.envFrom).toEqual([{ configMapRef: { name: configMap.metadata.name } }]);
+    const fromSecrets = migrate.env.filter((variable: Manifest) => variable.valueFrom?.secretKeyRef);
+    expect(fromSecrets).toEqual([{ name: 'DATABASE_URL', valueFrom: { secretKeyRef: { name: secret.metadata.name, key: 'DATABASE_URL' } } }]);
+  });
+
+  it("the ConfigMap, with real secrets in place of the placeholders, passes the gateway's own validation", () => {
     const env = {
       ...config,
       DATABASE_URL: 'postgres://gateway:pw@db:5432/gateway',
@@ -171,8 +203,25 @@ describe('Kubernetes manifests (deploy/k8s/base)', () => {
     const parsed = validateEnvironment(env);
     expect(parsed.DATABASE_MIGRATE_ON_START).toBe(false);
     expect(parsed.METRICS_PORT).toBe(9464);
-    // The placeholders themselves are refused: a forgotten Secret fails at boot, not later.
-    expect(() => validateEnvironment({ ...config, ...secret.stringData })).toThrow(/DATABASE_URL/);
+    expect(() => AppConfig.forServer(env)).not.toThrow();
+  });
+
+  it('production rules: every placeholder of the example Secret is refused, and without the secrets the server does not start', () => {
+    expect(config.NODE_ENV).toBe('production');
+    expect(config.ALLOW_SECRETS_IN_DATABASE).toBe('false');
+    const placeholders = Object.entries(secret.stringData as Record<string, string>).filter(([, value]) => value !== '');
+    expect(placeholders.map(([name]) => name).sort()).toEqual(['CREDENTIALS_ENCRYPTION_KEY', 'CURSOR_SECRET', 'DATABASE_URL']);
+    for (const [name, value] of placeholders) {
+      const env = {
+        ...config,
+        DATABASE_URL: 'postgres://gateway:pw@db:5432/gateway',
+        CURSOR_SECRET: 'c'.repeat(40),
+        CREDENTIALS_ENCRYPTION_KEY: 'ab'.repeat(32),
+        [name]: value,
+      };
+      expect(() => AppConfig.forServer(env)).toThrow(new RegExp(name));
+    }
+    expect(() => AppConfig.forServer({ ...config, DATABASE_URL: 'postgres://gateway:pw@db:5432/gateway' })).toThrow(/CREDENTIALS_ENCRYPTION_KEY is required/);
   });
 
   it('migrations: a Job runs `node dist/migrate.js` with the same image and settings; the Deployment does not migrate on start', () => {
@@ -185,7 +234,7 @@ describe('Kubernetes manifests (deploy/k8s/base)', () => {
     expect(job.spec.backoffLimit).toBeGreaterThan(0);
   });
 
-  it('the Service selects the Deployment\'s pods and exposes the API port only; metrics are scraped from the pods', () => {
+  it("the Service selects the Deployment's pods and exposes the API port only; metrics are scraped from the pods", () => {
     expect(service.spec.selector).toEqual(deployment.spec.selector.matchLabels);
     expect(deployment.spec.template.metadata.labels).toMatchObject(deployment.spec.selector.matchLabels);
     expect(service.spec.ports).toEqual([{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }]);
@@ -200,6 +249,27 @@ describe('Kubernetes manifests (deploy/k8s/base)', () => {
     expect(hpa.spec.scaleTargetRef).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', name: deployment.metadata.name });
     expect(hpa.spec.minReplicas).toBeGreaterThanOrEqual(2);
     expect(deployment.spec.strategy.rollingUpdate.maxUnavailable).toBe(0);
+    // With an HPA, `replicas` in the Deployment would scale it back on every apply.
+    expect(deployment.spec).not.toHaveProperty('replicas');
+  });
+
+  it('NetworkPolicies: the API pods accept the http port from anyone and metrics from the monitoring namespace only; the Job accepts nothing', () => {
+    const [api] = manifests.filter((m) => m.kind === 'NetworkPolicy' && m.spec.podSelector.matchLabels['app.kubernetes.io/component'] === 'api');
+    const [migrate] = manifests.filter((m) => m.kind === 'NetworkPolicy' && m.spec.podSelector.matchLabels['app.kubernetes.io/component'] === 'migrate');
+    expect(api.spec.podSelector.matchLabels).toEqual(deployment.spec.selector.matchLabels);
+    expect(migrate.spec.podSelector.matchLabels).toEqual(job.spec.template.metadata.labels);
+    for (const policy of [api, migrate]) expect(policy.spec.policyTypes).toEqual(['Ingress', 'Egress']);
+    const containerPorts = new Set(gateway.ports.map((port: Manifest) => port.name));
+    const ingressPorts = api.spec.ingress.flatMap((rule: Manifest) => rule.ports.map((port: Manifest) => port.port));
+    expect(ingressPorts.sort()).toEqual(['http', 'metrics']);
+    for (const port of ingressPorts) expect(containerPorts.has(port)).toBe(true);
+    const metricsRule = api.spec.ingress.find((rule: Manifest) => rule.ports.some((port: Manifest) => port.port === 'metrics'));
+    expect(metricsRule.from).toEqual([{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }]);
+    const egressPorts = (policy: Manifest) =>
+      policy.spec.egress.flatMap((rule: Manifest) => rule.ports.map((port: Manifest) => port.port)).sort((a: number, b: number) => a - b);
+    expect(egressPorts(api)).toEqual([53, 53, 443, 5432, 6379]);
+    expect(migrate.spec.ingress).toBeUndefined();
+    expect(egressPorts(migrate)).toEqual([53, 53, 5432]);
   });
 
   function manifestsForEach(): [string, Manifest][] {

@@ -47,6 +47,8 @@ describe('login JWT authentication (JWKS on loopback)', () => {
       AUTH_JWT_ISSUER: ISSUER,
       AUTH_JWT_AUDIENCE: AUDIENCE,
       AUTH_JWKS_REFETCH_COOLDOWN_SECONDS: '30',
+      // This file sends far more bad tokens from loopback than the per-address limit admits (auth-abuse.e2e-spec.ts tests it).
+      AUTH_FAILURES_PER_ADDRESS: '0',
     });
     tenant = await app.createTenant([]);
     await app.insertChats(tenant.sessionId, [{ name: 'Alice' }]);
@@ -104,10 +106,13 @@ describe('login JWT authentication (JWKS on loopback)', () => {
       ['alg none with a signature', () => `${unsignedJwt(claims(), { kid: 'key-1' })}c2ln`],
       ['HS256 signed with the public key', () => hs256WithPublicKey(key, claims())],
       ['RS256 header on an ES256 key', () => signJwt({ ...ecKey, alg: 'ES256' }, claims(), { alg: 'RS256', kid: 'key-ec' })],
-      ['a tampered payload', () => {
-        const [header, , signature] = signJwt(key, claims()).split('.');
-        return `${header}.${Buffer.from(JSON.stringify(claims({ org_id: 'other' }))).toString('base64url')}.${signature}`;
-      }],
+      [
+        'a tampered payload',
+        () => {
+          const [header, , signature] = signJwt(key, claims()).split('.');
+          return `${header}.${Buffer.from(JSON.stringify(claims({ org_id: 'other' }))).toString('base64url')}.${signature}`;
+        },
+      ],
       ['garbage with two dots', () => 'a.b.c'],
       ['a non-JSON header', () => `${Buffer.from('{{').toString('base64url')}.e30.c2ln`],
     ];
@@ -155,8 +160,7 @@ describe('login JWT when the JWKS endpoint goes down', () => {
     });
     try {
       const tenant = await app.createTenant([]);
-      const token = (signingKey: SigningKeyPair) =>
-        signJwt(signingKey, { iss: ISSUER, aud: AUDIENCE, org_id: tenant.orgId, role: 'owner', exp: now() + 300 });
+      const token = (signingKey: SigningKeyPair) => signJwt(signingKey, { iss: ISSUER, aud: AUDIENCE, org_id: tenant.orgId, role: 'owner', exp: now() + 300 });
       expect((await app.request(chatsPath(tenant.sessionId), { token: token(key) })).status).toBe(200);
 
       await jwks.stop();

@@ -24,11 +24,15 @@ describe('a crash in the middle of a batch', () => {
 
     // Another process applies a large history batch, 200 chats per transaction, and is killed
     // (SIGKILL, no cleanup) once some of it is committed and the rest is not.
-    const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', join(__dirname, '..', 'support', 'sync-crash-child.ts'), tenant.sessionId, String(COUNT)], {
-      cwd: join(__dirname, '..', '..'),
-      env: { ...process.env, NODE_OPTIONS: '', LOG_LEVEL: 'silent', SYNC_CHUNK_SIZE: '200' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['-r', 'ts-node/register/transpile-only', join(__dirname, '..', 'support', 'sync-crash-child.ts'), tenant.sessionId, String(COUNT)],
+      {
+        cwd: join(__dirname, '..', '..'),
+        env: { ...process.env, NODE_OPTIONS: '', LOG_LEVEL: 'silent', SYNC_CHUNK_SIZE: '200' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let output = '';
     child.stdout.on('data', (chunk) => (output += chunk));
     child.stderr.on('data', (chunk) => (output += chunk));
@@ -72,5 +76,11 @@ describe('a crash in the middle of a batch', () => {
     }
     const totalUnread = chats.reduce((sum, chat) => sum + chat.unreadCount, 0);
     expect(totalUnread).toBe(Array.from({ length: COUNT }, (_, i) => i % 4).reduce((a, b) => a + b, 0) + 1);
-  });
+    // The messages the history carried (one per chat) and the live one: each stored once.
+    const [{ n, keys }] = await app.dataSource.query(
+      'SELECT count(*)::int AS n, count(DISTINCT (chat_id, wa_id))::int AS keys FROM messages WHERE session_id = $1 AND ts IS NOT NULL',
+      [tenant.sessionId],
+    );
+    expect({ n, keys }).toEqual({ n: COUNT + 1, keys: COUNT + 1 });
+  }, 90_000);
 });

@@ -11,7 +11,15 @@ interface Person {
   addressing: 'pn' | 'lid' | 'both';
   reveal: boolean;
   savedName: string | null;
-  history: { unread: number; ageMin: number; pinned: boolean; muted: 'none' | 'forever' | 'until'; archived: boolean; marked: boolean; underLid: boolean } | null;
+  history: {
+    unread: number;
+    ageMin: number;
+    pinned: boolean;
+    muted: 'none' | 'forever' | 'until';
+    archived: boolean;
+    marked: boolean;
+    underLid: boolean;
+  } | null;
   live: { incoming: boolean; offset: number; viaLid: boolean }[];
   overlap: boolean;
   appState: { pin: boolean; mute: 'none' | 'forever' | 'until' | 'unmute'; archive: boolean | null; markUnread: boolean; viaLid: boolean };
@@ -48,7 +56,7 @@ const personArb: fc.Arbitrary<Person> = fc.record({
     markUnread: fc.boolean(),
     viaLid: fc.boolean(),
   }),
-}) as fc.Arbitrary<Person>;
+});
 
 const groupArb: fc.Arbitrary<Group> = fc.record({
   history: fc.option(fc.record({ unread: fc.nat(3), ageMin: fc.integer({ min: 1, max: 500 }), archived: fc.boolean() }), { nil: null }),
@@ -105,7 +113,12 @@ async function captureBatches(world: World): Promise<BaileysEventBatch[]> {
     person.live.forEach((message, k) =>
       steps.push(() =>
         phone
-          .message(jidOf(person, i, message.viaLid), { id: `L-${i}-${k}`, ts: T0 + message.offset, fromMe: !message.incoming, pushName: message.incoming ? NAMES[i] : undefined })
+          .message(jidOf(person, i, message.viaLid), {
+            id: `L-${i}-${k}`,
+            ts: T0 + message.offset,
+            fromMe: !message.incoming,
+            pushName: message.incoming ? NAMES[i] : undefined,
+          })
           .then(() => undefined),
       ),
     );
@@ -116,7 +129,9 @@ async function captureBatches(world: World): Promise<BaileysEventBatch[]> {
     if (a.archive !== null) steps.push(() => phone.appState({ archive: a.archive, lastMessages: lastMessages(target) }, target));
     if (a.markUnread) steps.push(() => phone.appState({ markRead: false, lastMessages: lastMessages(target) }, target));
     if (person.reveal) {
-      steps.push(() => (person.savedName ? phone.appState({ contact: { fullName: person.savedName, lidJid: lid(i) } }, pn(i)) : phone.lidMapping(lid(i), pn(i))));
+      steps.push(() =>
+        person.savedName ? phone.appState({ contact: { fullName: person.savedName, lidJid: lid(i) } }, pn(i)) : phone.lidMapping(lid(i), pn(i)),
+      );
     } else if (person.savedName) {
       steps.push(() => phone.appState({ contact: { fullName: person.savedName } }, jidOf(person, i, false)));
     }
@@ -124,11 +139,19 @@ async function captureBatches(world: World): Promise<BaileysEventBatch[]> {
   world.groups.forEach((group, g) => {
     if (group.history) {
       const at = T0 - group.history.ageMin * 60;
-      conversations.push({ id: groupJid(g), name: `Group ${g}`, conversationTimestamp: at, unreadCount: group.history.unread, archived: group.history.archived });
+      conversations.push({
+        id: groupJid(g),
+        name: `Group ${g}`,
+        conversationTimestamp: at,
+        unreadCount: group.history.unread,
+        archived: group.history.archived,
+      });
     }
     group.messages.forEach((message, k) =>
       steps.push(() =>
-        phone.message(groupJid(g), { id: `G-${g}-${k}`, ts: T0 + message.offset, participant: pn(message.from), pushName: NAMES[message.from] }).then(() => undefined),
+        phone
+          .message(groupJid(g), { id: `G-${g}-${k}`, ts: T0 + message.offset, participant: pn(message.from), pushName: NAMES[message.from] })
+          .then(() => undefined),
       ),
     );
     if (group.rename) steps.push(() => phone.groupRenamed(groupJid(g), `Group ${g} (renamed)`, T0 + 950));
@@ -209,5 +232,7 @@ describe('convergence (property): shuffled, duplicated and replayed events give 
         .beforeEach(() => undefined),
       { numRuns: Number(process.env.SYNC_PROPERTY_RUNS ?? 12), endOnFailure: true },
     );
-  });
+    // Each run applies a few hundred events through the sync and reads the copy back: about 1 s
+    // alone, several on a loaded machine.
+  }, 240_000);
 });

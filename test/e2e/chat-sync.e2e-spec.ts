@@ -2,19 +2,17 @@ import { MUTED_FOREVER } from '../../src/chats/chat-type';
 import { ChatSyncService } from '../../src/whatsapp-sync/sync/chat-sync.service';
 import { SyncStatusService } from '../../src/whatsapp-sync/sync/sync-status.service';
 import { BaileysPhone, ConversationSeed } from '../support/baileys-phone';
-import { comparable, listAllChats, listedChat, phoneFor } from '../support/sync-helpers';
-import { TestApp, Tenant } from '../support/test-app';
+import { comparable, listAllChats, listedChat, tenantWithPhone } from '../support/sync-helpers';
+import { TestApp } from '../support/test-app';
+import { group, lid, pn } from '../support/jids';
 
 const T0 = 1_719_000_000; // seconds; the history's "now"
-const pn = (n: number) => `1555${String(n).padStart(7, '0')}@s.whatsapp.net`;
-const lid = (n: number) => `2${String(n).padStart(14, '0')}@lid`;
-const group = (n: number) => `120363${String(n).padStart(12, '0')}@g.us`;
 
 /**
  * The stored copy, driven through Baileys' own machinery (test/support/baileys-phone.ts) and
  * checked over HTTP with List chats, as a client sees it.
  */
-describe('WhatsAppSync: the stored copy of a session\'s chats', () => {
+describe("WhatsAppSync: the stored copy of a session's chats", () => {
   let app: TestApp;
 
   beforeAll(async () => {
@@ -24,10 +22,7 @@ describe('WhatsAppSync: the stored copy of a session\'s chats', () => {
     await app.close();
   });
 
-  async function setup(): Promise<{ tenant: Tenant; phone: BaileysPhone }> {
-    const tenant = await app.createTenant(['read']);
-    return { tenant, phone: await phoneFor(app, tenant) };
-  }
+  const setup = () => tenantWithPhone(app);
 
   it('stores a first history sync of a few thousand chats, then keeps it current with live updates', async () => {
     const { tenant, phone } = await setup();
@@ -49,8 +44,18 @@ describe('WhatsAppSync: the stored copy of a session\'s chats', () => {
     // On a first connection the socket buffers everything until the initial sync is through:
     // history chunks, the initial app-state sync and offline messages arrive as one batch.
     phone.buffer();
-    await phone.historySync({ syncType: HistorySyncType.INITIAL_BOOTSTRAP, conversations: Array.from({ length: 1500 }, (_, i) => conversation(i + 1)), chunkOrder: 1, progress: 50 });
-    await phone.historySync({ syncType: HistorySyncType.RECENT, conversations: Array.from({ length: 1500 }, (_, i) => conversation(i + 1501)), chunkOrder: 2, progress: 100 });
+    await phone.historySync({
+      syncType: HistorySyncType.INITIAL_BOOTSTRAP,
+      conversations: Array.from({ length: 1500 }, (_, i) => conversation(i + 1)),
+      chunkOrder: 1,
+      progress: 50,
+    });
+    await phone.historySync({
+      syncType: HistorySyncType.RECENT,
+      conversations: Array.from({ length: 1500 }, (_, i) => conversation(i + 1501)),
+      chunkOrder: 2,
+      progress: 100,
+    });
     await phone.historySync({ syncType: HistorySyncType.PUSH_NAME, pushnames: [{ id: pn(3001), pushname: 'Newcomer' }] });
     await phone.appState({ pin: true }, pn(7), { initialSync: true });
     await phone.message(pn(3), { ts: T0 + 10, pushName: 'Person 3' }, 'append');
@@ -96,7 +101,12 @@ describe('WhatsAppSync: the stored copy of a session\'s chats', () => {
   it('follows pin, unpin, mute, mute forever, unmute, archive, unarchive, mark read, mark unread and delete from the phone', async () => {
     const { tenant, phone } = await setup();
     const alice = pn(1);
-    await phone.historySync({ conversations: [{ id: alice, displayName: 'Alice', conversationTimestamp: T0, unreadCount: 2, messages: [{ ts: T0 }] }, { id: pn(2), conversationTimestamp: T0 + 5 }] });
+    await phone.historySync({
+      conversations: [
+        { id: alice, displayName: 'Alice', conversationTimestamp: T0, unreadCount: 2, messages: [{ ts: T0 }] },
+        { id: pn(2), conversationTimestamp: T0 + 5 },
+      ],
+    });
     const last = [{ key: { remoteJid: alice, id: 'LAST', fromMe: false }, messageTimestamp: T0 }];
     const alicesChat = () => listedChat(app, tenant, alice);
     await expect(alicesChat()).resolves.toMatchObject({ name: 'Alice', pinned: false, unreadCount: 2, mutedUntil: null, archived: false });
@@ -136,7 +146,10 @@ describe('WhatsAppSync: the stored copy of a session\'s chats', () => {
     await phone.appState({ delete: true, lastMessages: last }, alice);
     await expect(alicesChat()).resolves.toBeUndefined();
     // A late copy of older events does not bring it back ...
-    await phone.historySync({ syncType: phone.proto.HistorySync.HistorySyncType.RECENT, conversations: [{ id: alice, displayName: 'Alice', conversationTimestamp: T0, unreadCount: 2 }] });
+    await phone.historySync({
+      syncType: phone.proto.HistorySync.HistorySyncType.RECENT,
+      conversations: [{ id: alice, displayName: 'Alice', conversationTimestamp: T0, unreadCount: 2 }],
+    });
     await phone.message(alice, { ts: T0 + 61 });
     await expect(alicesChat()).resolves.toBeUndefined();
     // ... a new message does, as a new chat.
@@ -199,7 +212,10 @@ describe('WhatsAppSync: the stored copy of a session\'s chats', () => {
       // Later events under either JID land in the same chat.
       await phone.message(pn(1), { ts: T0 + 1 });
       await phone.message(lid(1), { ts: T0 + 2 });
-      await phone.historySync({ syncType: phone.proto.HistorySync.HistorySyncType.RECENT, conversations: [{ id: lid(1), pnJid: pn(1), displayName: 'Carol', conversationTimestamp: T0 - 100, unreadCount: 1 }] });
+      await phone.historySync({
+        syncType: phone.proto.HistorySync.HistorySyncType.RECENT,
+        conversations: [{ id: lid(1), pnJid: pn(1), displayName: 'Carol', conversationTimestamp: T0 - 100, unreadCount: 1 }],
+      });
       await phone.appState({ pin: true }, lid(1));
       const after = await listAllChats(app, tenant);
       // The history knew one unread message older than the three seen live: 4 unread.
@@ -232,12 +248,25 @@ describe('WhatsAppSync: the stored copy of a session\'s chats', () => {
     const a = await setup();
     const b = await setup();
     const shared = [pn(1), group(1)];
-    await a.phone.historySync({ conversations: [{ id: shared[0], displayName: 'Alice (A)', conversationTimestamp: T0, unreadCount: 1 }, { id: shared[1], name: 'Group A', conversationTimestamp: T0 }] });
-    await b.phone.historySync({ conversations: [{ id: shared[0], displayName: 'Alice (B)', conversationTimestamp: T0 + 1, unreadCount: 5 }, { id: shared[1], name: 'Group B', conversationTimestamp: T0 }] });
+    await a.phone.historySync({
+      conversations: [
+        { id: shared[0], displayName: 'Alice (A)', conversationTimestamp: T0, unreadCount: 1 },
+        { id: shared[1], name: 'Group A', conversationTimestamp: T0 },
+      ],
+    });
+    await b.phone.historySync({
+      conversations: [
+        { id: shared[0], displayName: 'Alice (B)', conversationTimestamp: T0 + 1, unreadCount: 5 },
+        { id: shared[1], name: 'Group B', conversationTimestamp: T0 },
+      ],
+    });
     await a.phone.appState({ pin: true }, shared[0]);
     await a.phone.lidMapping(lid(1), pn(1));
     await b.phone.message(lid(1), { ts: T0 + 9 });
-    await a.phone.appState({ delete: true, lastMessages: [{ key: { remoteJid: shared[1], id: 'G', fromMe: false, participant: pn(3) }, messageTimestamp: T0 }] }, shared[1]);
+    await a.phone.appState(
+      { delete: true, lastMessages: [{ key: { remoteJid: shared[1], id: 'G', fromMe: false, participant: pn(3) }, messageTimestamp: T0 }] },
+      shared[1],
+    );
 
     const chatsA = await listAllChats(app, a.tenant);
     const chatsB = await listAllChats(app, b.tenant);
@@ -254,7 +283,7 @@ describe('WhatsAppSync: the stored copy of a session\'s chats', () => {
     expect(crossed.status).toBe(404);
   });
 
-  it('stores the session\'s last sync time and history-sync progress', async () => {
+  it("stores the session's last sync time and history-sync progress", async () => {
     const { tenant, phone } = await setup();
     const status = () => app.app.get(SyncStatusService).statusOf(tenant.sessionId);
     await expect(status()).resolves.toEqual({
@@ -263,7 +292,14 @@ describe('WhatsAppSync: the stored copy of a session\'s chats', () => {
       history: { status: 'none', syncType: null, progress: null, chunks: 0, chats: 0, updatedAt: null },
     });
     const { RECENT } = phone.proto.HistorySync.HistorySyncType;
-    await phone.historySync({ syncType: RECENT, progress: 30, conversations: [{ id: pn(1), conversationTimestamp: T0 }, { id: pn(2), conversationTimestamp: T0 }] });
+    await phone.historySync({
+      syncType: RECENT,
+      progress: 30,
+      conversations: [
+        { id: pn(1), conversationTimestamp: T0 },
+        { id: pn(2), conversationTimestamp: T0 },
+      ],
+    });
     const running = await status();
     expect(running.history).toMatchObject({ status: 'running', syncType: 'recent', progress: 30, chunks: 1, chats: 2 });
     expect(running.lastSyncAt!.getTime()).toBeGreaterThan(Date.now() - 60_000);
@@ -281,11 +317,23 @@ describe('WhatsAppSync: the stored copy of a session\'s chats', () => {
         { id: group(1), name: 'Seeded group', conversationTimestamp: T0 - 10, muteEndTime: -1, archived: true },
         { id: pn(2), conversationTimestamp: T0 - 20, markedAsUnread: true },
       ],
-      [{ id: pn(1), name: 'Seeded Alice' }, { id: pn(2), notify: 'Bob (push)' }],
+      [
+        { id: pn(1), name: 'Seeded Alice' },
+        { id: pn(2), notify: 'Bob (push)' },
+      ],
     );
     await expect(listAllChats(app, tenant).then((chats) => chats.map(comparable))).resolves.toEqual([
       { jid: pn(1), type: 'dm', name: 'Seeded Alice', pinned: true, archived: false, mutedUntil: null, unreadCount: 2, lastMessageAt: T0 * 1000 },
-      { jid: group(1), type: 'group', name: 'Seeded group', pinned: false, archived: true, mutedUntil: MUTED_FOREVER, unreadCount: 0, lastMessageAt: (T0 - 10) * 1000 },
+      {
+        jid: group(1),
+        type: 'group',
+        name: 'Seeded group',
+        pinned: false,
+        archived: true,
+        mutedUntil: MUTED_FOREVER,
+        unreadCount: 0,
+        lastMessageAt: (T0 - 10) * 1000,
+      },
       { jid: pn(2), type: 'dm', name: 'Bob (push)', pinned: false, archived: false, mutedUntil: null, unreadCount: 1, lastMessageAt: (T0 - 20) * 1000 },
     ]);
   });
@@ -313,7 +361,7 @@ describe('WhatsAppSync: the stored copy of a session\'s chats', () => {
         { id: group(7), name: 'Group subject', conversationTimestamp: T0 },
         { id: pn(8), conversationTimestamp: T0 },
       ],
-      contacts as never[],
+      contacts,
     );
     const names = async () => {
       const rows: { jid: string; name: string | null; expected: string | null }[] = await app.dataSource.query(
@@ -337,7 +385,12 @@ describe('WhatsAppSync: the stored copy of a session\'s chats', () => {
 
     // Contacts of existing chats change, under the chat's JID and under its alternate (LID) JID.
     await app.app.get(ChatSyncService).handle(tenant.sessionId, {
-      'contacts.update': [{ id: pn(4), name: 'Saved Four' }, { id: lid(2), name: 'Saved Two' }, { id: pn(8), notify: 'Push Eight' }, { id: pn(9), name: 'No chat' }],
+      'contacts.update': [
+        { id: pn(4), name: 'Saved Four' },
+        { id: lid(2), name: 'Saved Two' },
+        { id: pn(8), notify: 'Push Eight' },
+        { id: pn(9), name: 'No chat' },
+      ],
     });
     await expect(names()).resolves.toEqual({ ...created, [pn(2)]: 'Saved Two', [pn(4)]: 'Saved Four', [pn(8)]: 'Push Eight' });
   });
@@ -345,7 +398,12 @@ describe('WhatsAppSync: the stored copy of a session\'s chats', () => {
   it('converges to the same copy when history and live events arrive twice, late, or out of order', async () => {
     const inOrder = await setup();
     const messy = await setup();
-    const history = { conversations: [{ id: pn(1), displayName: 'Alice', conversationTimestamp: T0, unreadCount: 2, messages: [{ id: 'H1', ts: T0 }] }, { id: group(1), name: 'Team', conversationTimestamp: T0 - 50 }] };
+    const history = {
+      conversations: [
+        { id: pn(1), displayName: 'Alice', conversationTimestamp: T0, unreadCount: 2, messages: [{ id: 'H1', ts: T0 }] },
+        { id: group(1), name: 'Team', conversationTimestamp: T0 - 50 },
+      ],
+    };
     const live = async (phone: BaileysPhone) => {
       await phone.message(pn(1), { id: 'L1', ts: T0 + 10 });
       await phone.message(group(1), { id: 'L2', ts: T0 + 20, participant: pn(2), pushName: 'Bob' });

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -18,7 +18,6 @@ async function cli(args: string[], env: Record<string, string | undefined> = {})
     return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
   }
 }
-
 
 describe('operator CLI (npm run cli -- ...), the built dist/cli.js', () => {
   let app: TestApp;
@@ -50,7 +49,7 @@ describe('operator CLI (npm run cli -- ...), the built dist/cli.js', () => {
     expect(revoked.stdout).toContain(`revoked API key ${key.id}`);
     const again = await cli(['api-key', 'revoke', key.id]);
     expect(again.code).toBe(1);
-  });
+  }, 120_000);
 
   it('prints the key once in human form, with a warning to store it', async () => {
     const created = await cli(['api-key', 'create', '--org', 'org-human', '--capabilities', 'read']);
@@ -67,10 +66,27 @@ describe('operator CLI (npm run cli -- ...), the built dist/cli.js', () => {
     [['api-key', 'revoke'], 'exactly one key id'],
     [['frobnicate'], 'unknown command: frobnicate'],
   ])('rejects %j with exit code 2 and a clear message', async (args, message) => {
-    const result = await cli(args as string[]);
+    const result = await cli(args);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain(message);
     expect(result.stderr).toContain('Usage: npm run cli');
+  });
+
+  it('checks its arguments before starting PostgreSQL: a typo starts no database', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'gw-embedded-'));
+    try {
+      const result = await cli(['api-key', 'create', '--org', 'o', '--capabilities', 'read,fly'], {
+        DATABASE_URL: '',
+        EMBEDDED_POSTGRES_DIR: join(dataDir, 'pg'),
+        EMBEDDED_POSTGRES_PORT: String(await freePort()),
+      });
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain('unknown capabilities: fly');
+      expect(result.stderr).not.toContain('PostgreSQL');
+      expect(existsSync(join(dataDir, 'pg'))).toBe(false);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 
   it('reports a bad configuration value clearly', async () => {

@@ -76,7 +76,10 @@ describe('a database connection that goes silent', () => {
     expect(await dataSource.query('SELECT 1 AS one')).toEqual([{ one: 1 }]);
     proxy.freeze();
     const startedAt = Date.now();
-    const error = await dataSource.query('SELECT 2 AS two').then(() => undefined, (failure: unknown) => failure);
+    const error = await dataSource.query('SELECT 2 AS two').then(
+      () => undefined,
+      (failure: unknown) => failure,
+    );
     const elapsed = Date.now() - startedAt;
     expect(String(error)).toMatch(/no progress/);
     // What the error filter answers with 503 unavailable, as for any unreachable database.

@@ -1,33 +1,41 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { IsolatedDatabase, isolatedDatabase } from '../support/isolated-database';
 import { freePort } from '../support/throwaway-postgres';
 
-
-/** `npm run demo` as a new user runs it: the built dist/demo.js, its printed curl command, the data it serves. */
+/**
+ * `npm run demo` as a new user runs it: the built dist/demo.js (the gateway and the WhatsApp
+ * simulator together; the session links by a simulated QR scan), its printed curl command, the data it serves.
+ */
 describe('demo mode (dist/demo.js)', () => {
   let child: ChildProcess;
   let output = '';
+  let database: IsolatedDatabase;
 
   beforeAll(async () => {
+    // The demo holds its session's connection: a database of its own, so it claims no other test's session.
+    database = await isolatedDatabase();
     const port = await freePort();
     child = spawn(process.execPath, [join(__dirname, '..', '..', 'dist', 'demo.js')], {
-      env: { ...process.env, PORT: String(port), LOG_LEVEL: 'warn' },
+      env: { ...process.env, DATABASE_URL: database.url, SESSION_CAPACITY: '5', PORT: String(port), LOG_LEVEL: 'warn' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout!.on('data', (chunk) => (output += chunk));
     child.stderr!.on('data', (chunk) => (output += chunk));
-    const deadline = Date.now() + 25_000;
+    const deadline = Date.now() + 90_000;
     while (!output.includes('Try it:') && Date.now() < deadline && child.exitCode === null) {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-  });
+  }, 120_000);
   afterAll(async () => {
     child.kill('SIGTERM');
     await new Promise((resolve) => (child.exitCode !== null ? resolve(null) : child.once('exit', resolve)));
+    await database?.drop();
   });
 
   it('prints Swagger UI, a session, a read key and a ready curl command that returns the sample chats', async () => {
     expect(output).toContain('/docs');
+    expect(output).toMatch(/Phone:\s+\+\d+, simulated; act as it through http:\/\/127\.0\.0\.1:\d+/);
     const key = /API key:\s+(wgk_\S+)/.exec(output)?.[1];
     const url = /curl -s "([^"]+)"/.exec(output)?.[1];
     expect(key).toBeDefined();

@@ -70,6 +70,36 @@ describe('the error envelope, on every non-2xx response', () => {
     expect(response.body.error.details).toEqual({ parameter: 'body' });
   });
 
+  describe('deeply nested JSON (refused while parsing the body, before anything walks it)', () => {
+    const deepArray = (depth: number) => `${'['.repeat(depth)}${']'.repeat(depth)}`;
+
+    it.each([
+      ['a property', `{"name":${deepArray(20_000)}}`],
+      ['metadata', `{"name":"n","start":false,"metadata":{"a":${deepArray(20_000)}}}`],
+      ['the whole body', deepArray(20_000)],
+    ])('400 invalid_argument for a 40 KB body with a 20,000-deep array as %s', async (_where, body) => {
+      const manager = await app.createTenant(['manage']);
+      expect(body.length).toBeGreaterThanOrEqual(40_000);
+      const response = await app.request('/api/v1/sessions', { method: 'POST', token: manager.apiKey, headers: { 'content-type': 'application/json' }, body });
+      expectEnvelope(response, 400, 'invalid_argument');
+      expect(response.body.error).toEqual({
+        code: 'invalid_argument',
+        message: 'request body is nested too deeply: at most 32 levels of arrays and objects',
+        details: { parameter: 'body' },
+      });
+    });
+
+    it('takes a body nested exactly 32 levels deep, and refuses 33', async () => {
+      const manager = await app.createTenant(['manage']);
+      // The body (1) and metadata (2) are objects; the arrays inside make up the rest.
+      const nested = (depth: number) => `{"name":"nested","start":false,"metadata":{"a":${deepArray(depth - 2)}}}`;
+      const send = (body: string) =>
+        app.request('/api/v1/sessions', { method: 'POST', token: manager.apiKey, headers: { 'content-type': 'application/json' }, body });
+      expect((await send(nested(32))).status).toBe(201);
+      expectEnvelope(await send(nested(33)), 400, 'invalid_argument');
+    });
+  });
+
   it('413 payload_too_large for an oversized body', async () => {
     const response = await app.request('/api/v1/anything', {
       method: 'POST',

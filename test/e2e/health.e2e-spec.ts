@@ -87,7 +87,11 @@ describe('draining', () => {
 
       const readiness = await app.request('/readyz');
       expect(readiness.status).toBe(503);
-      expect(readiness.body).toMatchObject({ status: 'error', error: { shutdown: { status: 'down' } }, info: { database: { status: 'up' }, migrations: { status: 'up' } } });
+      expect(readiness.body).toMatchObject({
+        status: 'error',
+        error: { shutdown: { status: 'down' } },
+        info: { database: { status: 'up' }, migrations: { status: 'up' } },
+      });
       expect(readiness.headers.get('connection')).toBe('close');
 
       const liveness = await app.request('/healthz');

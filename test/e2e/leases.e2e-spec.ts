@@ -2,7 +2,7 @@ import { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { DataSource } from 'typeorm';
-import type { Capability } from '../../src/auth/capabilities';
+import type { Capability } from '../../src/common/capabilities';
 import { dataSourceOptions } from '../../src/database/data-source.options';
 import { LeaseManager } from '../../src/whatsapp-sync/leases/lease-manager';
 import { IsolatedDatabase, isolatedDatabase } from '../support/isolated-database';
@@ -17,6 +17,12 @@ const RENEW_MS = 250;
 const JITTER_MS = 250;
 /** The takeover bound these settings promise: the lease expires, a scan runs, the jitter passes. */
 const TAKEOVER_BOUND_MS = TTL_MS + RENEW_MS * 1.1 + JITTER_MS;
+/**
+ * How long a test waits for a state to be reached before failing. Generous on purpose: on a loaded
+ * machine the in-process replica and the forked one are starved of CPU (seen here: 20 s passed at
+ * load 15). The takeover bound itself is measured and reported (REPORT_TIMINGS), never asserted.
+ */
+const CONDITION_BOUND_MS = 60_000;
 
 const REPLICA_ENV = {
   SESSION_CAPACITY: '10',
@@ -101,6 +107,8 @@ class ChildReplica {
 }
 
 describe('Session leases across replicas', () => {
+  // Each test may wait on several states (CONDITION_BOUND_MS each) and start a replica process.
+  jest.setTimeout(3 * CONDITION_BOUND_MS);
   let database: IsolatedDatabase;
   let db: DataSource;
   let a: TestApp;
@@ -142,15 +150,35 @@ describe('Session leases across replicas', () => {
     return result;
   }
 
-  const heldByA = () => a.app.get(LeaseManager).heldSessionIds().filter((id) => sessionIds.includes(id));
+  const heldByA = () =>
+    a.app
+      .get(LeaseManager)
+      .heldSessionIds()
+      .filter((id) => sessionIds.includes(id));
 
-  /** Every session held by exactly one replica, as the database and as the replicas themselves see it. */
+  /**
+   * Every session held by exactly one replica, as the database and as the replicas themselves see
+   * it. Waited for, not read once: on a loaded machine a replica that renewed late gives a lease up
+   * locally (safely) before the database lets it expire, and claims it again on its next scan, so
+   * one look can catch the two views a moment apart.
+   */
   async function expectExactlyOneHolderEach(replicas: { id: string; held: () => Promise<string[]> | string[] }[]): Promise<void> {
-    const byDatabase = await owners();
-    const local = await Promise.all(replicas.map(async (replica) => ({ id: replica.id, held: await replica.held() })));
-    for (const sessionId of sessionIds) {
-      const believers = local.filter((replica) => replica.held.includes(sessionId)).map((replica) => replica.id);
-      expect({ sessionId, believers }).toEqual({ sessionId, believers: [byDatabase.get(sessionId)] });
+    const disagreements = async () => {
+      const byDatabase = await owners();
+      const local = await Promise.all(replicas.map(async (replica) => ({ id: replica.id, held: await replica.held() })));
+      return sessionIds
+        .map((sessionId) => ({
+          sessionId,
+          database: byDatabase.get(sessionId),
+          believers: local.filter((replica) => replica.held.includes(sessionId)).map((replica) => replica.id),
+        }))
+        .filter(({ database, believers }) => believers.length !== 1 || believers[0] !== database);
+    };
+    let last: Awaited<ReturnType<typeof disagreements>> = [];
+    try {
+      await waitFor(async () => ((last = await disagreements()).length === 0 ? true : undefined), CONDITION_BOUND_MS);
+    } catch {
+      expect(last).toEqual([]);
     }
   }
 
@@ -159,7 +187,7 @@ describe('Session leases across replicas', () => {
     await waitFor(async () => {
       const current = await counts();
       return current['replica-a'] === SESSIONS / 2 && current['replica-b'] === SESSIONS / 2;
-    }, 20_000);
+    }, CONDITION_BOUND_MS);
     await expectExactlyOneHolderEach([
       { id: 'replica-a', held: heldByA },
       { id: 'replica-b', held: () => b!.held() },
@@ -167,7 +195,7 @@ describe('Session leases across replicas', () => {
   }
 
   async function waitForTakeoverBy(owner: string, label: string, from: number): Promise<void> {
-    await waitFor(async () => (await counts())[owner] === SESSIONS, 20_000, 25);
+    await waitFor(async () => (await counts())[owner] === SESSIONS, CONDITION_BOUND_MS, 25);
     measured[label] = Math.round(performance.now() - from);
   }
 
@@ -200,7 +228,7 @@ describe('Session leases across replicas', () => {
       b!.signal('SIGCONT');
     }
     // Back from the pause, b finds its leases gone and drops its connections, without a write.
-    await waitFor(async () => (await b!.held()).filter((id) => sessionIds.includes(id)).length === 0 || undefined, 10_000);
+    await waitFor(async () => (await b!.held()).filter((id) => sessionIds.includes(id)).length === 0 || undefined, CONDITION_BOUND_MS);
     // b is live again: the sessions spread back over both.
     await expectEvenSpreadOverAAndB();
   });
@@ -216,16 +244,20 @@ describe('Session leases across replicas', () => {
   it('a replica shutting down (app.close(), what SIGTERM runs) releases its leases at once, without waiting for expiry', async () => {
     const c = await TestApp.start({ ...REPLICA_ENV, DATABASE_URL: database.url, REPLICA_ID: 'replica-c' });
     try {
-      await waitFor(async () => (await counts())['replica-c'] === SESSIONS / 2, 20_000);
+      await waitFor(async () => (await counts())['replica-c'] === SESSIONS / 2, CONDITION_BOUND_MS);
     } finally {
       const closingAt = performance.now();
       await c.close();
       measured.releaseOnShutdown = Math.round(performance.now() - closingAt);
     }
+    // Every lease c still held when it closed was given up by the close, none left to expire. (How many
+    // that is may be fewer than it reached: on a loaded machine a lease can move on before the close.)
+    const [{ live }]: { live: number }[] = await db.query(`SELECT count(*)::int AS live FROM session_leases WHERE owner = 'replica-c' AND expires_at > now()`);
+    expect(live).toBe(0);
     const releasedByC: { n: string }[] = await db.query(
       `SELECT count(*) AS n FROM lease_audit WHERE old_owner = 'replica-c' AND new_owner IS NULL AND new_expires < old_expires`,
     );
-    expect(Number(releasedByC[0].n)).toBeGreaterThanOrEqual(SESSIONS / 2);
+    expect(Number(releasedByC[0].n)).toBeGreaterThanOrEqual(1);
     const handedBack = performance.now();
     await waitForTakeoverBy('replica-a', 'takeoverAfterRelease', handedBack);
   });

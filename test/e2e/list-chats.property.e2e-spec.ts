@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { anyCursor, anyLimit, anySegment, expectPageOrClientError, segmentValue } from '../support/page-arbitraries';
 import { TestApp, Tenant } from '../support/test-app';
 
 /**
@@ -13,51 +14,31 @@ describe('List chats under random input', () => {
   beforeAll(async () => {
     app = await TestApp.start();
     tenant = await app.createTenant(['read']);
-    await app.insertChats(tenant.sessionId, Array.from({ length: 30 }, (_, i) => ({ lastMessageAt: i % 4 ? i * 1000 : null })));
+    await app.insertChats(
+      tenant.sessionId,
+      Array.from({ length: 30 }, (_, i) => ({ lastMessageAt: i % 4 ? i * 1000 : null })),
+    );
     validCursor = (await app.request(`/api/v1/sessions/${tenant.sessionId}/chats?limit=3`, { token: tenant.apiKey })).body.nextCursor;
   });
   afterAll(async () => {
     await app.close();
   });
 
-  const anyText = fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.string({ unit: 'grapheme-composite' }));
-  const limit = fc.oneof(fc.integer().map(String), fc.bigInt().map(String), anyText, fc.constantFrom('', '0', '-0', '+5', '1e3', '1.5', ' 5'));
-  const cursor = fc.oneof(
-    anyText,
-    fc.base64String(),
-    fc.constant(''),
-    fc.nat({ max: 60 }).map((index) => {
-      const bytes = Buffer.from(validCursor, 'base64url');
-      bytes[index % bytes.length] ^= 0xff;
-      return bytes.toString('base64url');
-    }),
-  );
-  // Session segments are percent-encoded, except the `raw:` ones, sent as they are (broken escapes included).
-  const session = fc.oneof(
-    fc.constant('SELF'),
-    anyText.filter((text) => text.length > 0),
-    fc.stringMatching(/^[0-9A-Z]{26}$/),
-    fc.stringMatching(/^[%0-9A-Fa-z]{1,12}$/).map((text) => `raw:${text}`),
-  );
+  const cursor = anyCursor(() => validCursor);
 
   it('answers 200 or a 4xx envelope', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.option(limit), fc.option(cursor), session, async (limitValue, cursorValue, sessionValue) => {
+      fc.asyncProperty(fc.option(anyLimit), fc.option(cursor), anySegment(), async (limitValue, cursorValue, sessionValue) => {
         const query = new URLSearchParams();
         if (limitValue !== null) query.set('limit', limitValue);
         if (cursorValue !== null) query.set('cursor', cursorValue);
-        const sessionSegment =
-          sessionValue === 'SELF' ? tenant.sessionId : sessionValue.startsWith('raw:') ? sessionValue.slice(4) : encodeURIComponent(sessionValue);
-        const response = await app.request(`/api/v1/sessions/${sessionSegment}/chats?${query}`, { token: tenant.apiKey });
+        const session = segmentValue(sessionValue, () => tenant.sessionId);
+        const response = await app.request(`/api/v1/sessions/${session}/chats?${query.toString()}`, { token: tenant.apiKey });
+        expectPageOrClientError(response);
         if (response.status === 200) {
           expect(Array.isArray(response.body.data)).toBe(true);
-          expect(response.body.data.length).toBeGreaterThanOrEqual(0);
           expect(response.body.data.length).toBeLessThanOrEqual(200);
           expect(response.body.nextCursor === null || typeof response.body.nextCursor === 'string').toBe(true);
-        } else {
-          expect(response.status).toBeGreaterThanOrEqual(400);
-          expect(response.status).toBeLessThan(500);
-          expect(response.body).toEqual({ error: { code: expect.any(String), message: expect.any(String), details: expect.any(Object) } });
         }
       }),
       { numRuns: 300 },

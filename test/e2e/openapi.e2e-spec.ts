@@ -1,5 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { HTTP_PLATFORMS } from '../../src/config/environment';
 import { TestApp } from '../support/test-app';
 
 const COMMITTED = join(__dirname, '..', '..', 'openapi.json');
@@ -21,6 +22,18 @@ describe('OpenAPI document', () => {
 
   it('is committed as openapi.json and matches the code (run `npm run openapi` after an API change)', () => {
     expect(serialize(served)).toBe(readFileSync(COMMITTED, 'utf8'));
+  });
+
+  it.each(HTTP_PLATFORMS)('is served byte for byte the same on %s', async (platform) => {
+    const other = await TestApp.start({ HTTP_PLATFORM: platform });
+    try {
+      const response = await other.request('/docs-json');
+      expect(response.status).toBe(200);
+      expect(response.text).toBe(JSON.stringify(served));
+      expect(serialize(response.body)).toBe(readFileSync(COMMITTED, 'utf8'));
+    } finally {
+      await other.close();
+    }
   });
 
   it('serves Swagger UI at /docs, keeping the document order and the entered token across reloads', async () => {
@@ -96,7 +109,11 @@ describe('OpenAPI document', () => {
           !operation.summary && 'summary',
           JSON.stringify(operation.security) !== JSON.stringify([{ bearer: [] }]) && 'security',
           !success && 'success response',
-          success && success[0] !== '204' && success[1].content?.['application/json']?.example === undefined && 'success example',
+          // JSON, or for a download (message media) the binary content type, or the event stream's text/event-stream, each with an example.
+          success &&
+            success[0] !== '204' &&
+            Object.values<any>(success[1].content ?? {}).every((content) => content.example === undefined) &&
+            'success example',
           operation.requestBody && !operation.requestBody.content['application/json'].examples && 'request body examples',
           !operation.responses['401']?.content['application/json'].example && '401 example',
           !operation.responses['403']?.content['application/json'].example && '403 example',
@@ -134,7 +151,12 @@ describe('OpenAPI document', () => {
       expect(chat.properties.id).toMatchObject({ type: 'integer', format: 'int64' });
       expect(chat.properties.type.enum).toEqual(['dm', 'group', 'broadcast', 'newsletter']);
       expect(chat.required).toEqual(expect.arrayContaining(['id', 'jid', 'type', 'name', 'pinned', 'archived', 'unreadCount']));
-      for (const [status, code] of [['400', 'invalid_argument'], ['401', 'unauthenticated'], ['403', 'forbidden'], ['404', 'not_found']]) {
+      for (const [status, code] of [
+        ['400', 'invalid_argument'],
+        ['401', 'unauthenticated'],
+        ['403', 'forbidden'],
+        ['404', 'not_found'],
+      ]) {
         const content = operation().responses[status].content['application/json'];
         expect(content.schema.$ref).toBe('#/components/schemas/ErrorEnvelope');
         expect(content.example.error.code).toBe(code);

@@ -28,7 +28,10 @@ describe('the page-read pool List chats reads on', () => {
     const tenant = await app.createTenant();
     await app.insertChats(
       tenant.sessionId,
-      Array.from({ length: 600 }, (_, i) => ({ pinnedAt: i % 200 === 0 ? 1_700_000_000_000 + i : null, lastMessageAt: i % 7 === 0 ? null : 1_700_000_000_000 + i * 1000 })),
+      Array.from({ length: 600 }, (_, i) => ({
+        pinnedAt: i % 200 === 0 ? 1_700_000_000_000 + i : null,
+        lastMessageAt: i % 7 === 0 ? null : 1_700_000_000_000 + i * 1000,
+      })),
     );
     await app.dataSource.query('ANALYZE chats');
     const page = await app.app.get(ChatsRepository).findOwnedPageForDisplay(tenant.orgId, tenant.sessionId, 50);

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { ulid } from 'ulid';
+import { AppConfig } from '../../src/config/app-config';
 import { dataSourceOptions } from '../../src/database/data-source.options';
 import { CredentialCipher, CredentialsUnreadableError } from '../../src/whatsapp-sync/auth-state/credential-cipher';
 import { PostgresAuthState, PostgresAuthStateStore } from '../../src/whatsapp-sync/auth-state/postgres-auth-state';
@@ -20,7 +21,7 @@ describe('Postgres-backed Baileys auth state', () => {
   beforeAll(async () => {
     baileys = await loadBaileys();
     dataSource = await new DataSource(dataSourceOptions({ url: process.env.DATABASE_URL! })).initialize();
-    leases = new LeasesRepository(dataSource);
+    leases = new LeasesRepository(dataSource, AppConfig.fromEnvironment({}));
     store = new PostgresAuthStateStore(dataSource, new CredentialCipher(key), new LeaseFencing(dataSource));
   });
   afterAll(async () => {
@@ -120,7 +121,7 @@ describe('Postgres-backed Baileys auth state', () => {
     const fence = await leasedSession();
     const { state } = await openState(fence);
     await Promise.all(
-      Array.from({ length: 25 }, (_, i) =>
+      Array.from({ length: 25 }, async (_, i) =>
         state.keys.set({ 'lid-mapping': { shared: `value-${i}`, [`own-${i}`]: `mine-${i}` }, 'device-list': { [`d${i}`]: [String(i)] } }),
       ),
     );
@@ -128,7 +129,14 @@ describe('Postgres-backed Baileys auth state', () => {
     const read = await state.keys.get('lid-mapping', ['shared', ...ids]);
     expect(read.shared).toBe('value-24');
     expect(ids.map((id) => read[id])).toEqual(ids.map((_, i) => `mine-${i}`));
-    expect(Object.keys(await state.keys.get('device-list', ids.map((_, i) => `d${i}`)))).toHaveLength(25);
+    expect(
+      Object.keys(
+        await state.keys.get(
+          'device-list',
+          ids.map((_, i) => `d${i}`),
+        ),
+      ),
+    ).toHaveLength(25);
   });
 
   it('survives concurrent overlapping batches from separate connection pools without deadlock', async () => {
@@ -207,10 +215,12 @@ describe('Postgres-backed Baileys auth state', () => {
     }
     await store.wipe(fence);
     const count = async (sessionId: string) =>
-      (await dataSource.query(
-        `SELECT (SELECT count(*) FROM session_auth_creds WHERE session_id = $1) + (SELECT count(*) FROM session_auth_keys WHERE session_id = $1) AS n`,
-        [sessionId],
-      ))[0].n;
+      (
+        await dataSource.query(
+          `SELECT (SELECT count(*) FROM session_auth_creds WHERE session_id = $1) + (SELECT count(*) FROM session_auth_keys WHERE session_id = $1) AS n`,
+          [sessionId],
+        )
+      )[0].n;
     expect(Number(await count(fence.sessionId))).toBe(0);
     expect(Number(await count(bystander.sessionId))).toBe(3);
     expect(await store.hasCredentials(fence.sessionId)).toBe(false);

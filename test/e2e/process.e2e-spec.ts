@@ -108,9 +108,7 @@ describe('node dist/main.js', () => {
     function startSlowRequest(): { socket: Socket; finish: () => void; response: Promise<string> } {
       const body = '{"slow":true}';
       const socket = connect(gateway.port, '127.0.0.1');
-      socket.write(
-        `POST /api/v1/slow-upload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`,
-      );
+      socket.write(`POST /api/v1/slow-upload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`);
       let received = '';
       socket.on('data', (chunk) => (received += chunk.toString('utf8')));
       const response = new Promise<string>((resolve, reject) => {
@@ -183,7 +181,9 @@ describe('node dist/main.js', () => {
       expect(exit).toEqual({ code: 0, signal: null });
       expect(exitedAfterMs).toBeLessThan(SHUTDOWN_GRACE_MS);
       const messages = gateway.logLines().map((line) => line.msg);
-      expect(messages).toEqual(expect.arrayContaining([expect.stringMatching(/^SIGTERM: readiness is now false/), expect.stringMatching(/^shutdown complete in \d+ ms$/)]));
+      expect(messages).toEqual(
+        expect.arrayContaining([expect.stringMatching(/^SIGTERM: readiness is now false/), expect.stringMatching(/^shutdown complete in \d+ ms$/)]),
+      );
     }, 30_000);
   });
 });

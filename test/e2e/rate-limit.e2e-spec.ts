@@ -1,4 +1,5 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { ulid } from 'ulid';
 import { openApiValidator } from '../support/openapi-validator';
 import { TestApp, Tenant } from '../support/test-app';
 import { acceptsConnectionsSync } from '../support/tcp-probe';
@@ -85,6 +86,28 @@ describe('rate limiting', () => {
         const refused = await two.request(chats(tenant), { token: tenant.apiKey });
         expect(refused.body.error.code).toBe('rate_limited');
         expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      } finally {
+        await Promise.all([one.close(), two.close()]);
+      }
+    });
+
+    it('failed authentications from one address add up across app instances: each refuses it once it is out of failures', async () => {
+      const env = { REDIS_URL, RATE_LIMIT_REDIS_PREFIX: `gw:test:${randomUUID()}:`, AUTH_FAILURES_PER_ADDRESS: '4', AUTH_FAILURE_WINDOW_SECONDS: '60' };
+      const [one, two] = await Promise.all([TestApp.start(env), TestApp.start(env)]);
+      try {
+        const tenant = await one.createTenant();
+        const madeUp = `wgk_${ulid()}_${randomBytes(32).toString('base64url')}`;
+        const statuses: number[] = [];
+        // Alone, each instance would admit four failures; together they admit four.
+        for (const app of [one, two, one, two]) statuses.push((await app.request(chats(tenant), { token: madeUp })).status);
+        expect(statuses).toEqual([401, 401, 401, 401]);
+        // `two` counted the fourth failure: it refuses the address at once, even with a valid key.
+        expect((await two.request(chats(tenant), { token: tenant.apiKey })).status).toBe(429);
+        // `one` learns it at the address's next failure there (one attempt more, counted in Redis).
+        expect((await one.request(chats(tenant), { token: madeUp })).status).toBe(401);
+        const refused = await one.request(chats(tenant), { token: tenant.apiKey });
+        expect(refused.status).toBe(429);
+        expect(refused.body.error.details).toEqual({ policy: 'auth_failures', limit: 4, retryAfterSeconds: expect.any(Number) });
       } finally {
         await Promise.all([one.close(), two.close()]);
       }

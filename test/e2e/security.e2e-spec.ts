@@ -70,7 +70,10 @@ describe('HTTP security', () => {
       expect(response.status).toBe(200);
       expect(response.headers.get('access-control-allow-origin')).toBe(FRONTEND);
       expect(response.headers.get('vary')).toContain('Origin');
-      const exposed = response.headers.get('access-control-expose-headers')!.split(',').map((name) => name.trim());
+      const exposed = response.headers
+        .get('access-control-expose-headers')!
+        .split(',')
+        .map((name) => name.trim());
       expect(exposed).toEqual(expect.arrayContaining(['X-Request-Id', 'Retry-After', 'RateLimit', 'RateLimit-Policy']));
     });
 

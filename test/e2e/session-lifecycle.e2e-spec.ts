@@ -1,9 +1,11 @@
 import { performance } from 'node:perf_hooks';
+import { Logger } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Capability } from '../../src/auth/capabilities';
+import type { Capability } from '../../src/common/capabilities';
 import { minimumBackoffDelay } from '../../src/whatsapp-sync/connection/backoff';
 import { BAILEYS_SOCKET_FACTORY, BaileysSocketFactory, makeBaileysSocket } from '../../src/whatsapp-sync/connection/baileys-socket';
 import { ConnectionSupervisor } from '../../src/whatsapp-sync/connection/connection-supervisor';
+import { GATEWAY_FAILURE } from '../../src/whatsapp-sync/connection/last-error';
 import { SYNC_EVENT_SINK } from '../../src/whatsapp-sync/sync-event-sink';
 import { FakeBaileysSocket, FakeSocketFactory, RecordingSink } from '../support/fake-baileys-socket';
 import { IsolatedDatabase, isolatedDatabase } from '../support/isolated-database';
@@ -59,7 +61,12 @@ describe('Session lifecycle', () => {
     beforeAll(async () => {
       app = await TestApp.start(
         { ...REPLICA_ENV, DATABASE_URL: database.url },
-        { providers: [{ provide: SYNC_EVENT_SINK, useValue: sink }, { provide: BAILEYS_SOCKET_FACTORY, useValue: countingFactory }] },
+        {
+          providers: [
+            { provide: SYNC_EVENT_SINK, useValue: sink },
+            { provide: BAILEYS_SOCKET_FACTORY, useValue: countingFactory },
+          ],
+        },
       );
     });
     afterAll(async () => {
@@ -76,7 +83,8 @@ describe('Session lifecycle', () => {
       expect(backingOff).toMatchObject({
         status: 'connecting',
         heldBy: expect.any(String),
-        lastError: expect.stringMatching(/WebSocket Error \(connect ECONNREFUSED 127\.0\.0\.1:\d+\)/),
+        // Said as what it is, without the address the socket error named (ECONNREFUSED 127.0.0.1:port).
+        lastError: 'WhatsApp could not be reached: the connection was refused (ECONNREFUSED)',
         lastDisconnect: { reason: 'connectionLost', code: 408 },
         nextReconnectAt: expect.any(String),
       });
@@ -90,7 +98,10 @@ describe('Session lifecycle', () => {
       }
 
       // Baileys' own connection events reached the sink, in order, for this session.
-      const updates = sink.of(tenant.sessionId).map((batch) => batch['connection.update']?.connection).filter(Boolean);
+      const updates = sink
+        .of(tenant.sessionId)
+        .map((batch) => batch['connection.update']?.connection)
+        .filter(Boolean);
       expect(updates.slice(0, 4)).toEqual(['connecting', 'close', 'connecting', 'close']);
 
       const stopped = await app.request(`/api/v1/sessions/${tenant.sessionId}/stop`, { token: tenant.apiKey, method: 'POST' });
@@ -99,6 +110,34 @@ describe('Session lifecycle', () => {
       await sleep(MAX_DELAY_MS * 2);
       expect(socketsMade.length).toBe(madeAtStop);
       expect(app.app.get(ConnectionSupervisor).runnerOf(tenant.sessionId)).toBeUndefined();
+    });
+
+    it('logs each failed attempt once with its cause and the session id, never as the 408 connectionLost Baileys reports', async () => {
+      const warn = jest.spyOn(Logger.prototype, 'warn');
+      try {
+        const tenant = await app.createTenant(ALL);
+        await app.request(`/api/v1/sessions/${tenant.sessionId}/start`, { token: tenant.apiKey, method: 'POST' });
+        const backingOff = await waitFor(async () => {
+          const body = await session(app, tenant);
+          return body.reconnectAttempts >= 3 ? body : undefined;
+        });
+        expect(backingOff.lastError).toBe('WhatsApp could not be reached: the connection was refused (ECONNREFUSED)');
+        await app.request(`/api/v1/sessions/${tenant.sessionId}/stop`, { token: tenant.apiKey, method: 'POST' });
+
+        const lines = warn.mock.calls.filter(([fields]) => (fields as { sessionId?: string } | undefined)?.sessionId === tenant.sessionId);
+        const attempts = socketsMade.filter((made) => made.sessionId === tenant.sessionId).length;
+        // One line per attempt that failed (the last one may have been stopped before it failed).
+        expect(lines.length).toBeGreaterThanOrEqual(backingOff.reconnectAttempts);
+        expect(lines.length).toBeLessThanOrEqual(attempts);
+        for (const [fields, message] of lines) {
+          expect(message).toBe('WhatsApp could not be reached: the connection was refused (ECONNREFUSED)');
+          expect(fields).toMatchObject({ sessionId: tenant.sessionId, cause: 'ECONNREFUSED' });
+          expect(fields).not.toHaveProperty('code');
+          expect(JSON.stringify(fields)).not.toMatch(/connectionLost|statusCode/);
+        }
+      } finally {
+        warn.mockRestore();
+      }
     });
   });
 
@@ -110,7 +149,12 @@ describe('Session lifecycle', () => {
     beforeAll(async () => {
       app = await TestApp.start(
         { ...REPLICA_ENV, DATABASE_URL: database.url },
-        { providers: [{ provide: SYNC_EVENT_SINK, useValue: sink }, { provide: BAILEYS_SOCKET_FACTORY, useValue: sockets.factory }] },
+        {
+          providers: [
+            { provide: SYNC_EVENT_SINK, useValue: sink },
+            { provide: BAILEYS_SOCKET_FACTORY, useValue: sockets.factory },
+          ],
+        },
       );
     });
     afterAll(async () => {
@@ -215,10 +259,73 @@ describe('Session lifecycle', () => {
       expect(batches[2]['chats.upsert']).toEqual([chat]);
     });
 
+    it('a state write the database refuses for a moment is written again: the session shows connected', async () => {
+      const { tenant, socket } = await started();
+      // The database refuses the first two writes of 'connected' for this session: a real error in
+      // the writing transaction, counted by a sequence (which the transaction's rollback does not undo).
+      await app.dataSource.query(`CREATE SEQUENCE refused_connected_writes`);
+      await app.dataSource.query(`
+        CREATE FUNCTION refuse_connected() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          IF NEW.id = '${tenant.sessionId}' AND NEW.status = 'connected' THEN
+            IF nextval('refused_connected_writes') <= 2 THEN
+              RAISE EXCEPTION 'the database is busy for a moment' USING ERRCODE = '53300';
+            END IF;
+          END IF;
+          RETURN NEW;
+        END $$`);
+      await app.dataSource.query(`CREATE TRIGGER refuse_connected BEFORE UPDATE ON sessions FOR EACH ROW EXECUTE FUNCTION refuse_connected()`);
+      try {
+        const body = await open(tenant, socket);
+        expect(body).toMatchObject({ status: 'connected', phoneJid: '6281234567890@s.whatsapp.net' });
+        // Refused twice, written by the third try.
+        const [writes] = await app.dataSource.query(`SELECT last_value FROM refused_connected_writes`);
+        expect(Number(writes.last_value)).toBe(3);
+      } finally {
+        await app.dataSource.query(`DROP TRIGGER refuse_connected ON sessions; DROP FUNCTION refuse_connected(); DROP SEQUENCE refused_connected_writes`);
+        await api(tenant, 'POST', '/stop');
+      }
+    });
+
     it('reports a push name that arrives later with creds.update', async () => {
       const { tenant, socket } = await connected();
       socket.emit('creds.update', { me: { id: '6281234567890:12@s.whatsapp.net', name: 'Alice B.' } });
       await waitFor(async () => (await session(app, tenant)).pushName === 'Alice B.');
+    });
+
+    /** A real error of the gateway's own database, statement text and all. */
+    async function databaseError(): Promise<Error> {
+      return app.dataSource.query('SELECT secret_column FROM internal_table_that_does_not_exist').then(
+        () => {
+          throw new Error('the query should have failed');
+        },
+        (error: Error) => error,
+      );
+    }
+
+    it('a connection closed by an error inside the gateway shows a fixed lastError, never the database error text', async () => {
+      const { tenant, socket } = await connected();
+      await socket.end(await databaseError());
+      const body = await waitFor(async () => {
+        const current = await session(app, tenant);
+        return current.reconnectAttempts === 1 ? current : undefined;
+      });
+      expect(body.lastError).toBe(GATEWAY_FAILURE);
+      expect(JSON.stringify(body)).not.toMatch(/internal_table|secret_column|does not exist/);
+      await api(tenant, 'POST', '/stop');
+    });
+
+    it('a connection that cannot be opened because of a database error shows a fixed lastError, never the error text', async () => {
+      const tenant = await app.createTenant(ALL);
+      sockets.failNextWith(await databaseError());
+      await api(tenant, 'POST', '/start');
+      const body = await waitFor(async () => {
+        const current = await session(app, tenant);
+        return current.reconnectAttempts >= 1 ? current : undefined;
+      });
+      expect(body).toMatchObject({ status: 'connecting', lastError: GATEWAY_FAILURE });
+      expect(JSON.stringify(body)).not.toMatch(/internal_table|secret_column|does not exist/);
+      await api(tenant, 'POST', '/stop');
     });
 
     it.each([
@@ -265,9 +372,10 @@ describe('Session lifecycle', () => {
     it('a close with 440 after another replica took the lease: stands down, writes nothing more', async () => {
       const { tenant, socket } = await connected();
       // Another replica claimed the session (a new epoch) while this one was paused.
-      await app.dataSource.query(`UPDATE session_leases SET owner = 'other-replica', epoch = epoch + 1, expires_at = now() + interval '1 minute' WHERE session_id = $1`, [
-        tenant.sessionId,
-      ]);
+      await app.dataSource.query(
+        `UPDATE session_leases SET owner = 'other-replica', epoch = epoch + 1, expires_at = now() + interval '1 minute' WHERE session_id = $1`,
+        [tenant.sessionId],
+      );
       await app.dataSource.query(`UPDATE sessions SET status = 'qr_required', last_error = 'written by the new holder' WHERE id = $1`, [tenant.sessionId]);
       await socket.close(440, 'Stream Errored (conflict)');
       const supervisor = app.app.get(ConnectionSupervisor);

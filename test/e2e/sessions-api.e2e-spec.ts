@@ -1,4 +1,4 @@
-import type { Capability } from '../../src/auth/capabilities';
+import type { Capability } from '../../src/common/capabilities';
 import { HttpResult, TestApp, Tenant } from '../support/test-app';
 import { waitFor } from '../support/wait-for';
 
@@ -50,6 +50,7 @@ describe('Sessions API', () => {
         reconnectAttempts: 0,
         nextReconnectAt: null,
         connectedAt: null,
+        sendPacing: null,
         createdAt: expect.any(String),
         updatedAt: expect.any(String),
       });
@@ -269,21 +270,23 @@ describe('Sessions API', () => {
     ];
 
     it.each(routes.map(([method, path, body]): [string, string, (id: string) => string, unknown] => [method, path('{session}'), path, body]))(
-      "%s %s: another org's session, an unknown id and a malformed id give identical 404s", async (method, _label, path, body) => {
-      const mine = await app.createTenant(ALL);
-      const theirs = await app.createTenant(ALL);
-      const responses = await Promise.all(
-        [theirs.sessionId, '01J9ZX8K2QHV0M3T6R7P4N5W8Z', 'not-a-session', '..%2F..'].map((id) => call(mine, method, path(id), body)),
-      );
-      for (const response of responses) {
-        expect(response.status).toBe(404);
-        expect(response.text).toBe(responses[0].text);
-      }
-      expect(responses[0].body).toEqual({ error: { code: 'not_found', message: 'session not found', details: {} } });
-      // And nothing happened to their session.
-      const theirView = await call(theirs, 'GET', `/sessions/${theirs.sessionId}`);
-      expect(theirView.body).toMatchObject({ name: 'test number', status: 'stopped' });
-    });
+      "%s %s: another org's session, an unknown id and a malformed id give identical 404s",
+      async (method, _label, path, body) => {
+        const mine = await app.createTenant(ALL);
+        const theirs = await app.createTenant(ALL);
+        const responses = await Promise.all(
+          [theirs.sessionId, '01J9ZX8K2QHV0M3T6R7P4N5W8Z', 'not-a-session', '..%2F..'].map((id) => call(mine, method, path(id), body)),
+        );
+        for (const response of responses) {
+          expect(response.status).toBe(404);
+          expect(response.text).toBe(responses[0].text);
+        }
+        expect(responses[0].body).toEqual({ error: { code: 'not_found', message: 'session not found', details: {} } });
+        // And nothing happened to their session.
+        const theirView = await call(theirs, 'GET', `/sessions/${theirs.sessionId}`);
+        expect(theirView.body).toMatchObject({ name: 'test number', status: 'stopped' });
+      },
+    );
 
     it.each<[string, string, unknown]>([
       ['POST', '/sessions', { name: 'x' }],

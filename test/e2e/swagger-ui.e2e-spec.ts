@@ -18,7 +18,9 @@ const available = existsSync(CHROMIUM);
 const mustRun = available || Boolean(process.env.CI);
 
 if (!mustRun) {
-  console.warn(`Swagger UI browser test skipped: ${CHROMIUM} not found (install it with: apt-get install -y chromium). In CI (CI set) it runs and fails instead.`);
+  console.warn(
+    `Swagger UI browser test skipped: ${CHROMIUM} not found (install it with: apt-get install -y chromium). In CI (CI set) it runs and fails instead.`,
+  );
 }
 
 (mustRun ? describe : describe.skip)(`Swagger UI in headless Chromium${mustRun ? '' : ` (skipped: ${CHROMIUM} not found)`}`, () => {

@@ -7,7 +7,10 @@ import { MUTED_FOREVER } from '../../src/chats/chat-type';
 import { CommandFailedError, runCommand } from '../../src/cli/commands';
 import { BaileysPhone } from '../support/baileys-phone';
 import { comparable, listAllChats, syncSink } from '../support/sync-helpers';
-import { TestApp } from '../support/test-app';
+import { TestApp, Tenant } from '../support/test-app';
+import { CredentialCipher } from '../../src/whatsapp-sync/auth-state/credential-cipher';
+import { mediaKeyContext } from '../../src/whatsapp-sync/sync/message-sync.writer';
+import { randomBytes } from 'node:crypto';
 
 const FIXTURE = join(__dirname, '..', 'fixtures', 'sync', 'recording.jsonl');
 const T0 = 1_719_000_000;
@@ -79,10 +82,16 @@ describe('record and replay', () => {
     });
     await phone.message('15557770003@s.whatsapp.net', { ts: T0 + 1, pushName: 'Cy' });
     await phone.appState({ mute: -1 }, '120363777000000001@g.us');
-    await phone.appState({ markRead: false, lastMessages: [{ key: { remoteJid: '15557770001@s.whatsapp.net', id: 'x', fromMe: false }, messageTimestamp: T0 }] }, '15557770001@s.whatsapp.net');
+    await phone.appState(
+      { markRead: false, lastMessages: [{ key: { remoteJid: '15557770001@s.whatsapp.net', id: 'x', fromMe: false }, messageTimestamp: T0 }] },
+      '15557770001@s.whatsapp.net',
+    );
     const file = join(recordDir, `${live.sessionId}.jsonl`);
     await waitFor(() => existsSync(file) && readFileSync(file, 'utf8').includes('"unreadCount":-1'));
-    const lines = readFileSync(file, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+    const lines = readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
     expect(lines.map((line) => line.event)).toContain('messaging-history.set');
     expect(lines.every((line) => Object.keys(line).join() === 'event,data')).toBe(true);
     // The history's 64-bit timestamps are recorded as the decimal strings protobufjs' JSON gives.
@@ -94,6 +103,77 @@ describe('record and replay', () => {
     const expected = (await listAllChats(app, live)).map(comparable);
     expect(expected).toHaveLength(4);
     await expect(listAllChats(app, replayed).then((chats) => chats.map(comparable))).resolves.toEqual(expected);
+  });
+
+  it('records the messages too (media keys and all), and the recording replays into the same pages', async () => {
+    const live = await app.createTenant();
+    const phone = await BaileysPhone.create(syncSink(app), live.sessionId);
+    const ann = '15557770011@s.whatsapp.net';
+    const image = {
+      mimetype: 'image/jpeg',
+      fileLength: 99,
+      mediaKey: randomBytes(32),
+      fileEncSha256: randomBytes(32),
+      directPath: '/v/t62/x',
+      width: 4,
+      height: 3,
+      caption: 'pic',
+    };
+    await phone.historySync({
+      conversations: [
+        {
+          id: ann,
+          conversationTimestamp: T0,
+          messages: [
+            { id: 'I1', ts: T0, fromMe: true, status: 2, content: { imageMessage: image } },
+            { id: 'T1', ts: T0 - 1, text: 'hi' },
+          ],
+        },
+      ],
+    });
+    await phone.message(ann, { id: 'T2', ts: T0 + 1, text: 'typo' });
+    await phone.message(ann, {
+      id: 'E2',
+      ts: T0 + 2,
+      content: {
+        protocolMessage: { type: 14, key: { remoteJid: ann, fromMe: false, id: 'T2' }, editedMessage: { conversation: 'fixed' }, timestampMs: ms(T0 + 2) },
+      },
+    });
+    await phone.message(ann, {
+      id: 'R1',
+      ts: T0 + 3,
+      content: { reactionMessage: { key: { remoteJid: ann, fromMe: true, id: 'I1' }, text: '🎉', senderTimestampMs: ms(T0 + 3) } },
+    });
+    await phone.message(ann, { id: 'V1', ts: T0 + 4, content: { protocolMessage: { type: 0, key: { remoteJid: ann, fromMe: false, id: 'T1' } } } });
+    await phone.emit('messages.update', [{ key: { remoteJid: ann, fromMe: true, id: 'I1' }, update: { status: 4 } }]);
+    const file = join(recordDir, `${live.sessionId}.jsonl`);
+    await waitFor(() => existsSync(file) && readFileSync(file, 'utf8').includes('"status":4'));
+    const events = readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line).event);
+    expect(events).toEqual(expect.arrayContaining(['messaging-history.set', 'messages.upsert', 'messages.update', 'messages.reaction']));
+
+    const replayed = await app.createTenant();
+    await replay(replayed.sessionId, file);
+    const pageOf = async (tenant: Tenant) => {
+      const [chat] = await listAllChats(app, tenant);
+      const response = await app.request(`/api/v1/sessions/${tenant.sessionId}/chats/${chat.id}/messages`, { token: tenant.apiKey });
+      return response.body.data.map(({ id: _id, sessionId: _s, chatId: _c, ...rest }: any) => rest);
+    };
+    const expected = await pageOf(live);
+    expect(expected.map((m: any) => [m.key.id, m.type, m.text, m.status, m.deletedAt !== null, m.editedAt !== null, m.reactions.length])).toEqual([
+      ['T2', 'text', 'fixed', null, false, true, 0],
+      ['I1', 'image', 'pic', 'read', false, false, 1],
+      ['T1', 'text', null, null, true, false, 0],
+    ]);
+    await expect(pageOf(replayed)).resolves.toEqual(expected);
+    // The replayed copy's media key decrypts (it is bound to its own session).
+    const media = await app.dataSource.query(`SELECT session_id, media_key FROM messages WHERE wa_id = 'I1' AND session_id = ANY($1)`, [
+      [live.sessionId, replayed.sessionId],
+    ]);
+    const cipher = app.app.get(CredentialCipher);
+    for (const row of media) expect(cipher.decrypt(row.media_key, mediaKeyContext(row.session_id, 'I1', true))).toEqual(image.mediaKey);
   });
 
   it('refuses a malformed recording, naming the line, and applies nothing', async () => {
@@ -112,17 +192,23 @@ describe('record and replay', () => {
     await expect(runCommand(app.app, ['sync', 'replay', '--session', '01J9ZX8K2QHV0M3T6R7P4N5W8C', FIXTURE], () => undefined)).rejects.toThrow(
       'session 01J9ZX8K2QHV0M3T6R7P4N5W8C not found',
     );
-    await expect(runCommand(app.app, ['sync', 'replay', '--session', tenant.sessionId, join(recordDir, 'nope.jsonl')], () => undefined)).rejects.toThrow('no such file');
+    await expect(runCommand(app.app, ['sync', 'replay', '--session', tenant.sessionId, join(recordDir, 'nope.jsonl')], () => undefined)).rejects.toThrow(
+      'no such file',
+    );
   });
 
   it('the CLI exits non-zero and names the malformed line', async () => {
     const tenant = await app.createTenant();
     const file = join(recordDir, 'bad-cli.jsonl');
     writeFileSync(file, '{"event":"chats.delete","data":[]}\n\n{"data":[]}\n');
-    const result = await promisify(execFile)(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/cli.ts', 'sync', 'replay', '--session', tenant.sessionId, file], {
-      cwd: join(__dirname, '..', '..'),
-      env: { ...process.env, NODE_OPTIONS: '', LOG_LEVEL: 'silent' },
-    }).then(
+    const result = await promisify(execFile)(
+      process.execPath,
+      ['-r', 'ts-node/register/transpile-only', 'src/cli.ts', 'sync', 'replay', '--session', tenant.sessionId, file],
+      {
+        cwd: join(__dirname, '..', '..'),
+        env: { ...process.env, NODE_OPTIONS: '', LOG_LEVEL: 'silent' },
+      },
+    ).then(
       () => ({ code: 0, stderr: '' }),
       (error: { code: number; stderr: string }) => error,
     );

@@ -25,7 +25,17 @@ export interface ConversationSeed {
   pnJid?: string;
   lidJid?: string;
   /** newest first: [text, seconds, fromMe] */
-  messages?: { id?: string; text?: string; ts: number; fromMe?: boolean; participant?: string }[];
+  messages?: {
+    id?: string;
+    text?: string;
+    ts: number;
+    fromMe?: boolean;
+    participant?: string;
+    content?: any;
+    status?: number;
+    pushName?: string;
+    stubType?: number;
+  }[];
 }
 
 export interface IncomingOptions {
@@ -40,6 +50,8 @@ export interface IncomingOptions {
   participantAlt?: string;
   stubType?: number;
   stubParameters?: string[];
+  /** The message content (proto.IMessage); default `{ conversation: text }`. */
+  content?: any;
 }
 
 let loaded: { baileys: Baileys; processMessage: ProcessMessage } | undefined;
@@ -84,9 +96,9 @@ export class BaileysPhone {
     readonly sessionId: string,
   ) {
     this.creds = { me: ME, processedHistoryMessages: [], accountSettings: { unarchiveChats: false } };
-    this.ev = baileys.makeEventBuffer(this.logger as never);
+    this.ev = baileys.makeEventBuffer(this.logger);
     this.ev.process(async (batch) => {
-      const delivery = sink.handle(sessionId, batch as BaileysEventBatch);
+      const delivery = sink.handle(sessionId, batch);
       this.pending.add(delivery);
       try {
         await delivery;
@@ -210,7 +222,7 @@ export class BaileysPhone {
       message.messageStubType = options.stubType;
       message.messageStubParameters = options.stubParameters ?? [];
     } else {
-      message.message = { conversation: options.text ?? 'hello' };
+      message.message = options.content ?? { conversation: options.text ?? 'hello' };
     }
     await this.deliver(message, type);
     return { key: message.key, messageTimestamp: options.ts };
@@ -228,7 +240,7 @@ export class BaileysPhone {
     const mutations: any[] = [];
     await decodeSyncdMutations(patch.mutations ?? [], newLTHashState(), getKey, (mutation) => mutations.push(mutation), true);
     const initial = options.initialSync ? { accountSettings: this.creds.accountSettings } : undefined;
-    for (const mutation of mutations) processSyncAction(mutation, this.ev, ME as never, initial, this.logger as never);
+    for (const mutation of mutations) processSyncAction(mutation, this.ev, ME, initial, this.logger);
     await this.afterEmit();
   }
 
@@ -242,7 +254,7 @@ export class BaileysPhone {
   async groupCreated(jid: string, subject: string, creation: number, owner = '15550009999@s.whatsapp.net'): Promise<void> {
     const { WAMessageStubType } = this.baileys;
     this.ev.emit('chats.upsert', [{ id: jid, name: subject, conversationTimestamp: creation }]);
-    this.ev.emit('groups.upsert', [{ id: jid, subject, creation, owner, participants: [] } as never]);
+    this.ev.emit('groups.upsert', [{ id: jid, subject, creation, owner, participants: [] }]);
     await this.message(jid, { ts: creation, participant: owner, stubType: WAMessageStubType.GROUP_CREATE, stubParameters: [subject] });
   }
 
@@ -274,7 +286,9 @@ export class BaileysPhone {
       message: {
         key: { remoteJid: seed.id, fromMe: m.fromMe ?? false, id: m.id ?? this.nextId('H'), participant: m.participant },
         messageTimestamp: m.ts,
-        message: { conversation: m.text ?? 'history' },
+        pushName: m.pushName,
+        status: m.status,
+        ...(m.stubType !== undefined ? { messageStubType: m.stubType } : { message: m.content ?? { conversation: m.text ?? 'history' } }),
       },
     }));
     return {

@@ -20,8 +20,18 @@ export function crashHistoryBatch(baileys: Baileys, count: number): BaileysEvent
     unreadCount: i % 4,
     pinned: i < 3 ? CRASH_T0 - 100 + i : undefined,
     archived: i % 50 === 7,
-    messages: [{ message: { key: { remoteJid: crashJid(i), id: `CR${i}`, fromMe: false, participant: i % 25 === 0 ? crashJid(i + 1) : undefined }, messageTimestamp: CRASH_T0 - i, message: { conversation: 'x' } } }],
+    messages: [
+      {
+        message: {
+          key: { remoteJid: crashJid(i), id: `CR${i}`, fromMe: false, participant: i % 25 === 0 ? crashJid(i + 1) : undefined },
+          messageTimestamp: CRASH_T0 - i,
+          message: { conversation: 'x' },
+        },
+      },
+    ],
   }));
-  const encoded = proto.HistorySync.encode(proto.HistorySync.fromObject({ syncType: proto.HistorySync.HistorySyncType.INITIAL_BOOTSTRAP, conversations })).finish();
+  const encoded = proto.HistorySync.encode(
+    proto.HistorySync.fromObject({ syncType: proto.HistorySync.HistorySyncType.INITIAL_BOOTSTRAP, conversations }),
+  ).finish();
   return { 'messaging-history.set': { ...processHistoryMessage(proto.HistorySync.decode(encoded)), isLatest: true } };
 }

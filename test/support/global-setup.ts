@@ -15,7 +15,8 @@ export default async function globalSetup(): Promise<void> {
     ? undefined
     : await startEmbeddedPostgres({
         dataDir: process.env.TEST_EMBEDDED_POSTGRES_DIR ?? '.data/postgres-test',
-        port: Number(process.env.TEST_EMBEDDED_POSTGRES_PORT ?? 54339),
+        // Unset: the folder's own port, so two clones' test runs never share a server.
+        port: process.env.TEST_EMBEDDED_POSTGRES_PORT ? Number(process.env.TEST_EMBEDDED_POSTGRES_PORT) : undefined,
         database: 'postgres',
         log: (line) => process.stderr.write(`${line}\n`),
       });

@@ -12,8 +12,7 @@ export interface SigningKeyPair {
 }
 
 export function generateSigningKey(kid: string, alg: 'RS256' | 'ES256' = 'RS256'): SigningKeyPair {
-  const { privateKey, publicKey } =
-    alg === 'RS256' ? generateKeyPairSync('rsa', { modulusLength: 2048 }) : generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const { privateKey, publicKey } = alg === 'RS256' ? generateKeyPairSync('rsa', { modulusLength: 2048 }) : generateKeyPairSync('ec', { namedCurve: 'P-256' });
   return { kid, alg, privateKey, publicJwk: { ...publicKey.export({ format: 'jwk' }), kid, alg, use: 'sig' } };
 }
 

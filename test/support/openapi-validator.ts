@@ -71,7 +71,12 @@ export class OpenApiValidator {
         id: item[method].operationId ?? `${method} ${template}`,
         method,
         template,
-        pattern: new RegExp(`^${template.split(/\{[^}]+\}/).map(escapeRegExp).join('[^/]+')}$`),
+        pattern: new RegExp(
+          `^${template
+            .split(/\{[^}]+\}/)
+            .map(escapeRegExp)
+            .join('[^/]+')}$`,
+        ),
         literalSegments: template.split('/').filter((segment) => segment && !segment.startsWith('{')).length,
         responses: item[method].responses,
       })),

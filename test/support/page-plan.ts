@@ -15,13 +15,13 @@ export interface PagePlan {
   plan: string;
   indexScan: string | null;
   hasSort: boolean;
-  /** Rows the scan of `chats` produced, plus the ones it read and filtered out. */
+  /** Rows the scan of the page index produced, plus the ones it read and filtered out. */
   rowsRead: number;
   expectedRows: number;
   /** How the connection has planned the statement so far (pg_prepared_statements). */
   genericPlans: number;
   customPlans: number;
-  /** An index scan of the display-order index, no Sort node, about `expectedRows` rows read, one plan for every run. */
+  /** A backward scan of the page index, no Sort node, about `expectedRows` rows read, one plan for every run. */
   ok: boolean;
 }
 
@@ -29,15 +29,21 @@ function nodes(node: PlanNode): PlanNode[] {
   return [node, ...(node.Plans ?? []).flatMap(nodes)];
 }
 
+/** List chats' page index. */
+export const CHATS_PAGE_INDEX = /^chats_display_order$/;
+
 /**
  * Explains a page statement the way the gateway runs it: as the named statement, prepared on
  * `client` by running it once, then `EXPLAIN (ANALYZE, BUFFERS) EXECUTE` with the same parameters.
  * On a connection of the page-read pool that shows the one generic plan every page uses.
+ * `pageIndex` names the index (or, on a partitioned table, the partitions' indexes) the page
+ * must be read from.
  */
 export async function explainPageStatement(
   client: ClientBase,
   query: { name: string; text: string; values: unknown[] },
   expectedRows: number,
+  pageIndex: RegExp = CHATS_PAGE_INDEX,
 ): Promise<PagePlan> {
   await client.query({ name: query.name, text: query.text, values: query.values });
   const execute = `EXECUTE ${query.name}(${query.values.map((value) => client.escapeLiteral(String(value))).join(', ')})`;
@@ -48,8 +54,8 @@ export async function explainPageStatement(
     [query.name],
   );
   const all = nodes((json.rows[0]['QUERY PLAN'] as { Plan: PlanNode }[])[0].Plan);
-  const scans = all.filter((node) => /Index( Only)? Scan/.test(node['Node Type']) && node['Index Name']?.startsWith('chats_'));
-  const scan = scans.find((node) => node['Index Name'] === 'chats_display_order') ?? scans[0];
+  const scans = all.filter((node) => /Index( Only)? Scan/.test(node['Node Type']) && node['Index Name']);
+  const scan = scans.find((node) => pageIndex.test(node['Index Name']!)) ?? scans[0];
   const rowsRead = scan ? (scan['Actual Rows'] ?? 0) * (scan['Actual Loops'] ?? 1) + (scan['Rows Removed by Filter'] ?? 0) : NaN;
   const hasSort = all.some((node) => /Sort/.test(node['Node Type']));
   const genericPlans = Number(counts.rows[0]?.generic_plans ?? 0);
@@ -62,6 +68,6 @@ export async function explainPageStatement(
     expectedRows,
     genericPlans,
     customPlans,
-    ok: scan?.['Index Name'] === 'chats_display_order' && !hasSort && rowsRead <= expectedRows + 2 && customPlans === 0,
+    ok: !!scan && pageIndex.test(scan['Index Name']!) && scan['Scan Direction'] === 'Backward' && !hasSort && rowsRead <= expectedRows + 2 && customPlans === 0,
   };
 }

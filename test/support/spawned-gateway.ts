@@ -30,13 +30,16 @@ export class SpawnedGateway {
     child.stderr!.on('data', (chunk: Buffer) => (this.stderr += chunk.toString('utf8')));
   }
 
-  static async start(env: Record<string, string>, startupTimeoutMs = 20_000): Promise<SpawnedGateway> {
+  /** `detached`: its own process group, as a terminal starts it (`process.kill(-pid, 'SIGINT')` is then a Ctrl-C). */
+  static async start(env: Record<string, string>, startupTimeoutMs = 20_000, { detached = false } = {}): Promise<SpawnedGateway> {
     const child = spawn(process.execPath, [MAIN], {
       env: {
         PATH: process.env.PATH ?? '',
         // As every gateway of the test run (global-setup.ts): no WhatsApp connection, and none could reach WhatsApp.
         SESSION_CAPACITY: process.env.SESSION_CAPACITY ?? '0',
         ...(process.env.WHATSAPP_WS_URL && { WHATSAPP_WS_URL: process.env.WHATSAPP_WS_URL }),
+        // The platform the test run checks (.ci/run runs the end-to-end specs on each).
+        ...(process.env.HTTP_PLATFORM && { HTTP_PLATFORM: process.env.HTTP_PLATFORM }),
         PORT: '0',
         HOST: '127.0.0.1',
         LOG_FORMAT: 'json',
@@ -44,6 +47,7 @@ export class SpawnedGateway {
         ...env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
+      detached,
     });
     const output = { stdout: '', stderr: '' };
     const exited = new Promise<Exit>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
@@ -57,12 +61,12 @@ export class SpawnedGateway {
         const match = /"port":(\d+),"msg":"listening on port/.exec(output.stdout);
         if (match) {
           clearTimeout(timer);
-          child.stdout!.off('data', onData);
+          child.stdout.off('data', onData);
           resolve(Number(match[1]));
         }
       };
-      child.stdout!.on('data', onData);
-      child.stderr!.on('data', (chunk: Buffer) => (output.stderr += chunk.toString('utf8')));
+      child.stdout.on('data', onData);
+      child.stderr.on('data', (chunk: Buffer) => (output.stderr += chunk.toString('utf8')));
       void exited.then(({ code }) => {
         clearTimeout(timer);
         reject(new Error(`gateway exited with ${code} before listening:\n${output.stdout}\n${output.stderr}`));

@@ -47,3 +47,9 @@ export function comparable(chat: ListedChat): Omit<ListedChat, 'id' | 'sessionId
   const { id: _id, sessionId: _sessionId, ...rest } = chat;
   return rest;
 }
+
+/** A new tenant with `read`, and a Baileys phone feeding its session's sync. */
+export async function tenantWithPhone(app: TestApp): Promise<{ tenant: Tenant; phone: BaileysPhone }> {
+  const tenant = await app.createTenant(['read']);
+  return { tenant, phone: await phoneFor(app, tenant) };
+}

@@ -1,15 +1,13 @@
 import 'reflect-metadata';
-import { DynamicModule, Global, Module } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DynamicModule, Global, INestApplication, Module } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { AppModule } from '../../src/app.module';
-import { configureApp, createHttpAdapter } from '../../src/app.setup';
 import { ApiKeysService } from '../../src/auth/api-keys/api-keys.service';
-import type { Capability } from '../../src/auth/capabilities';
+import type { Capability } from '../../src/common/capabilities';
 import { AppConfig } from '../../src/config/app-config';
+import { configureApp, createHttpApp, httpPlatform } from '../../src/http/http-app';
 import { SessionsService } from '../../src/sessions/sessions.service';
 import { refusingWebSocketUrl } from './loopback';
 import { openApiValidator } from './openapi-validator';
@@ -26,7 +24,7 @@ export interface TestAppOptions {
    * Providers to swap in, by token (e.g. a recording SYNC_EVENT_SINK, a BAILEYS_SOCKET_FACTORY
    * driven by the test). A token no module provides yet is provided globally.
    */
-  providers?: { provide: string | symbol | Function; useValue: unknown }[];
+  providers?: { provide: string | symbol | (abstract new (...args: never[]) => unknown); useValue: unknown }[];
 }
 
 /** Makes test values visible to every module, for tokens injected as optional. */
@@ -45,7 +43,7 @@ class TestValuesModule {
  */
 export class TestApp {
   private constructor(
-    readonly app: NestFastifyApplication,
+    readonly app: INestApplication,
     readonly baseUrl: string,
   ) {}
 
@@ -58,16 +56,16 @@ export class TestApp {
     };
     const config = AppConfig.fromEnvironment({ ...defaults, ...process.env, ...env });
     const module = AppModule.forRoot(config);
-    let app: NestFastifyApplication;
+    let app: INestApplication;
     const logger = process.env.TEST_LOGS ? (['log', 'warn', 'error'] as const).slice() : (false as const);
     if (options.providers && options.providers.length > 0) {
       let builder = Test.createTestingModule({ imports: [module, TestValuesModule.with(options.providers)] });
       for (const provider of options.providers) builder = builder.overrideProvider(provider.provide).useValue(provider.useValue);
-      app = (await builder.compile()).createNestApplication<NestFastifyApplication>(createHttpAdapter(config), { logger, bodyParser: false });
+      app = (await builder.compile()).createNestApplication(httpPlatform(config).createAdapter(config.http), { logger, bodyParser: false });
+      configureApp(app);
     } else {
-      app = await NestFactory.create<NestFastifyApplication>(module, createHttpAdapter(config), { logger, bodyParser: false });
+      app = await createHttpApp(module, config, { logger });
     }
-    configureApp(app);
     await app.listen(0, '127.0.0.1');
     const address = app.getHttpServer().address() as { port: number };
     return new TestApp(app, `http://127.0.0.1:${address.port}`);
@@ -90,14 +88,17 @@ export class TestApp {
    * the document (status, content type, body schema, required headers): a mismatch throws, so the
    * document cannot drift from behaviour.
    */
-  async request<T = any>(path: string, options: { token?: string; method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<HttpResult<T>> {
+  async request<T = any>(
+    path: string,
+    options: { token?: string; method?: string; headers?: Record<string, string>; body?: string | FormData | Buffer } = {},
+  ): Promise<HttpResult<T>> {
     const headers: Record<string, string> = { ...options.headers };
     if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
     const method = options.method ?? 'GET';
     const response = await fetch(`${this.baseUrl}${path}`, { method, headers, body: options.body });
     const text = await response.text();
     openApiValidator().validate({ method, path, status: response.status, headers: response.headers, text });
-    let body: unknown = undefined;
+    let body: unknown;
     try {
       body = text ? JSON.parse(text) : undefined;
     } catch {

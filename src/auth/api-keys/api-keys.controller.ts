@@ -24,7 +24,10 @@ export class ApiKeysController {
     description:
       "Creates an API key for the caller's organization, for a script or service. The response carries the key itself **once**; the gateway keeps only a hash and can never show it again. A key can only be given capabilities the caller holds (else 403 `forbidden`).",
   })
-  @ApiBody({ type: CreateApiKeyRequest, examples: { readSend: { summary: 'A key that reads and sends', value: { name: 'crm-sync', capabilities: ['read', 'send'] } } } })
+  @ApiBody({
+    type: CreateApiKeyRequest,
+    examples: { readSend: { summary: 'A key that reads and sends', value: { name: 'crm-sync', capabilities: ['read', 'send'] } } },
+  })
   @ApiCreatedResponse({
     type: CreatedApiKeyResponse,
     description: 'The new key, with its secret shown this once.',
@@ -57,7 +60,8 @@ export class ApiKeysController {
   @ApiOperation({
     operationId: 'revokeApiKey',
     summary: 'Revoke an API key',
-    description: 'Revokes the key: every replica stops accepting it within AUTH_API_KEY_CACHE_SECONDS. A key of another organization, or one already revoked, is 404.',
+    description:
+      'Revokes the key: every replica stops accepting it within AUTH_API_KEY_CACHE_SECONDS. A key of another organization, or one already revoked, is 404.',
   })
   @ApiParam({ name: 'id', type: 'string', example: '01JA2B3C4D5E6F7G8H9J0KMNPQ', description: 'The key id.' })
   @ApiNoContentResponse({ description: 'Revoked.' })

@@ -4,10 +4,9 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { In, MoreThan, Repository } from 'typeorm';
 import { AppError } from '../../common/errors/app-error';
 import { CursorCodec } from '../../common/pagination/cursor-codec';
-import { PageQuery } from '../../common/pagination/page-query';
-import { cursorKeysToUlid, ulidToCursorKeys } from '../../common/pagination/ulid-cursor-keys';
+import { pageOf, PageQuery, rowsToRead } from '../../common/pagination/page-query';
 import { AppConfig } from '../../config/app-config';
-import type { Capability } from '../capabilities';
+import type { Capability } from '../../common/capabilities';
 import type { Principal } from '../principal';
 import { ApiKey } from './api-key.entity';
 import { generateApiKey, hashSecret, parseApiKey, secretMatches } from './api-key-token';
@@ -27,7 +26,7 @@ export interface CreatedApiKey {
 }
 
 interface CachedKey {
-  key: Pick<ApiKey, 'orgId' | 'secretHash' | 'capabilities' | 'revokedAt'> | null;
+  key: Pick<ApiKey, 'orgId' | 'secretHash' | 'capabilities' | 'revokedAt'>;
   expiresAt: number;
   /**
    * Once a presented secret has matched the stored hash: that secret and the caller it names, for
@@ -38,6 +37,11 @@ interface CachedKey {
 }
 
 const MAX_CACHED_KEYS = 10_000;
+/**
+ * Ids that name no key, remembered apart and in a small cache of their own: made-up
+ * `wgk_<ULID>_<secret>` tokens (anyone can mint millions) must not push real keys out of the cache.
+ */
+const MAX_CACHED_UNKNOWN_IDS = 1_000;
 const LAST_USED_RESOLUTION_MS = 60_000;
 const LAST_USED_FLUSH_MS = 15_000;
 
@@ -50,6 +54,8 @@ const LAST_USED_FLUSH_MS = 15_000;
 export class ApiKeysService implements OnModuleDestroy {
   private readonly logger = new Logger('ApiKeys');
   private readonly cache = new Map<string, CachedKey>();
+  /** Ids found to name no key, with when that answer expires. */
+  private readonly unknownIds = new Map<string, number>();
   private readonly lastUsedRecorded = new Map<string, number>();
   private readonly lastUsedPending = new Set<string>();
   private readonly flushTimer: NodeJS.Timeout;
@@ -64,6 +70,7 @@ export class ApiKeysService implements OnModuleDestroy {
 
   async create(orgId: string, capabilities: Capability[], name: string | null = null): Promise<CreatedApiKey> {
     const { id, secret, token } = generateApiKey();
+    this.unknownIds.delete(id);
     const uniqueCapabilities = [...new Set(capabilities)];
     const saved = await this.apiKeys.save(
       this.apiKeys.create({ id, orgId, name, secretHash: hashSecret(secret), capabilities: uniqueCapabilities, revokedAt: null }),
@@ -87,22 +94,17 @@ export class ApiKeysService implements OnModuleDestroy {
   /** GET /api-keys: the org's keys (revoked ones included, marked), in creation order, keyset-paginated. */
   async listForOrg(orgId: string, page: PageQuery): Promise<ApiKeyPageResponse> {
     const scope = `api-keys:${orgId}`;
-    let after: string | undefined;
-    if (page.cursor !== undefined) {
-      after = cursorKeysToUlid(this.cursors.decode(scope, page.cursor, 2));
-      if (!after) throw AppError.invalidArgument('cursor is not valid for this listing', { parameter: 'cursor' });
-    }
+    const after = page.cursor === undefined ? undefined : this.cursors.decodeUlid(scope, page.cursor);
     const rows = await this.apiKeys.find({
       where: after ? { orgId, id: MoreThan(after) } : { orgId },
       select: { id: true, name: true, capabilities: true, createdAt: true, lastUsedAt: true, revokedAt: true },
       order: { id: 'ASC' },
-      take: page.limit + 1,
+      take: rowsToRead(page.limit),
     });
-    const hasMore = rows.length > page.limit;
-    const pageRows = hasMore ? rows.slice(0, page.limit) : rows;
+    const { rows: pageRows, hasMore } = pageOf(rows, page.limit);
     return {
       data: pageRows.map((row) => ApiKeyResponse.fromEntity(row)),
-      nextCursor: hasMore ? this.cursors.encode(scope, ulidToCursorKeys(pageRows[pageRows.length - 1].id)) : null,
+      nextCursor: hasMore ? this.cursors.encodeUlid(scope, pageRows[pageRows.length - 1].id) : null,
     };
   }
 
@@ -130,7 +132,7 @@ export class ApiKeysService implements OnModuleDestroy {
     const parts = parseApiKey(token);
     if (!parts) return null;
     const entry = await this.lookup(parts.id);
-    const principal = entry.key && entry.key.revokedAt === null ? verify(entry, parts.id, parts.secret) : null;
+    const principal = entry && entry.key.revokedAt === null ? verify(entry, parts.id, parts.secret) : null;
     if (principal) this.noteUsed(parts.id);
     return principal;
   }
@@ -151,19 +153,23 @@ export class ApiKeysService implements OnModuleDestroy {
     });
   }
 
-  private async lookup(id: string): Promise<CachedKey> {
+  /** The key's cache entry, or null when no key has this id. */
+  private async lookup(id: string): Promise<CachedKey | null> {
     const now = Date.now();
     const cached = this.cache.get(id);
     if (cached && cached.expiresAt > now) return cached;
+    if ((this.unknownIds.get(id) ?? 0) > now) return null;
     const key = await this.apiKeys.findOne({
       where: { id },
       select: { orgId: true, secretHash: true, capabilities: true, revokedAt: true },
     });
-    const entry: CachedKey = { key, expiresAt: now + this.config.auth.apiKeyCacheSeconds * 1000 };
-    if (entry.expiresAt > now) {
-      if (this.cache.size >= MAX_CACHED_KEYS) this.cache.delete(this.cache.keys().next().value!);
-      this.cache.set(id, entry);
+    const expiresAt = now + this.config.auth.apiKeyCacheSeconds * 1000;
+    if (!key) {
+      if (expiresAt > now) remember(this.unknownIds, id, expiresAt, MAX_CACHED_UNKNOWN_IDS);
+      return null;
     }
+    const entry: CachedKey = { key, expiresAt };
+    if (expiresAt > now) remember(this.cache, id, entry, MAX_CACHED_KEYS);
     return entry;
   }
 
@@ -175,6 +181,13 @@ export class ApiKeysService implements OnModuleDestroy {
   }
 }
 
+/** Sets `id` in a bounded cache, dropping its oldest entry when full. */
+function remember<T>(cache: Map<string, T>, id: string, value: T, max: number): void {
+  cache.delete(id);
+  if (cache.size >= max) cache.delete(cache.keys().next().value!);
+  cache.set(id, value);
+}
+
 /** The caller a live key's entry names when `secret` is the key's secret; null otherwise. */
 function verify(entry: CachedKey, keyId: string, secret: string): Principal | null {
   const presented = Buffer.from(secret);
@@ -182,7 +195,7 @@ function verify(entry: CachedKey, keyId: string, secret: string): Principal | nu
     const known = entry.verified.secret;
     return presented.length === known.length && timingSafeEqual(presented, known) ? entry.verified.principal : null;
   }
-  const key = entry.key!;
+  const key = entry.key;
   if (!secretMatches(secret, key.secretHash)) return null;
   // Frozen: every request with this key gets this same object.
   const principal: Principal = Object.freeze({ kind: 'api_key', orgId: key.orgId, capabilities: new Set(key.capabilities), keyId });

@@ -13,8 +13,7 @@ describe('JwksKeyStore', () => {
   let clock = 1_000_000;
 
   const jwk = (kid: string) => ({ ...generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'jwk' }), kid, alg: 'ES256' });
-  const store = () =>
-    new JwksKeyStore({ jwksUrl: url, cacheSeconds: 60, refetchCooldownSeconds: 10, maxStaleSeconds: 600, timeoutMs: 1000 }, () => clock);
+  const store = () => new JwksKeyStore({ jwksUrl: url, cacheSeconds: 60, refetchCooldownSeconds: 10, maxStaleSeconds: 600, timeoutMs: 1000 }, () => clock);
 
   beforeAll(async () => {
     server = createServer((_request, response) => {

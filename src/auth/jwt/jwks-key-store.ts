@@ -48,7 +48,7 @@ export class JwksKeyStore {
   /** The key that must have signed a token with this header, or undefined when there is none. */
   async keyFor(header: { kid?: unknown; alg?: unknown }): Promise<KeyObject | undefined> {
     if (header.kid !== undefined && (typeof header.kid !== 'string' || !SAFE_KID.test(header.kid))) return undefined;
-    const kid = header.kid as string | undefined;
+    const kid = header.kid;
     const alg = typeof header.alg === 'string' ? header.alg : undefined;
 
     const age = this.now() - this.fetchedAt;

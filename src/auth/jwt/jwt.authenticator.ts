@@ -1,7 +1,8 @@
-import type { FastifyRequest } from 'fastify';
+import { createHash } from 'node:crypto';
+import type { AuthenticatedRequest } from '../authenticated-request';
 import { ExtractJwt, Strategy as JwtStrategy, StrategyOptionsWithoutRequest } from 'passport-jwt';
 import type { AppConfig } from '../../config/app-config';
-import type { Capability } from '../capabilities';
+import type { Capability } from '../../common/capabilities';
 import type { Principal } from '../principal';
 import type { TokenAuthenticator } from '../token-authenticator';
 import { runStrategy } from '../run-strategy';
@@ -54,7 +55,7 @@ export class JwtAuthenticator implements TokenAuthenticator {
     return token.split('.').length === 3;
   }
 
-  authenticate(_token: string, request: FastifyRequest): Promise<Principal | null> {
+  authenticate(_token: string, request: AuthenticatedRequest): Promise<Principal | null> {
     return runStrategy<Principal>(this.strategy, request);
   }
 
@@ -68,15 +69,16 @@ export class JwtAuthenticator implements TokenAuthenticator {
     for (const role of roles) {
       if (typeof role === 'string') this.roleCapabilities.get(role)?.forEach((capability) => capabilities.add(capability));
     }
-    return { kind: 'user', orgId, capabilities, subject: typeof payload.sub === 'string' ? payload.sub : undefined };
+    if (typeof payload.sub === 'string' && payload.sub !== '') return { kind: 'user', orgId, capabilities, subject: payload.sub };
+    return { kind: 'user', orgId, capabilities, tokenId: createHash('sha256').update(JSON.stringify(payload)).digest('base64url').slice(0, 22) };
   }
 }
 
 function decodeHeader(token: string): Record<string, unknown> | undefined {
   const [encodedHeader] = token.split('.');
   try {
-    const header = JSON.parse(Buffer.from(encodedHeader, 'base64url').toString('utf8'));
-    return typeof header === 'object' && header !== null && !Array.isArray(header) ? header : undefined;
+    const header: unknown = JSON.parse(Buffer.from(encodedHeader, 'base64url').toString('utf8'));
+    return typeof header === 'object' && header !== null && !Array.isArray(header) ? (header as Record<string, unknown>) : undefined;
   } catch {
     return undefined;
   }

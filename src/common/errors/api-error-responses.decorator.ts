@@ -9,9 +9,21 @@ const EXAMPLES: Record<ErrorCode, { description: string; message: string; detail
   forbidden: { description: 'The caller lacks the required capability.', message: 'the caller lacks the read capability', details: { capability: 'read' } },
   not_found: { description: "The session does not exist or is not owned by the caller's organization.", message: 'session not found' },
   conflict: { description: 'The resource is not in a state that allows this.', message: 'conflict' },
+  quota_exceeded: {
+    description:
+      'The organization has reached a quota: its number of sessions, or of running sessions (`details.quota`: `sessions`, `running_sessions`; `details.limit`).',
+    message: 'the organization has reached its quota of 100 sessions',
+    details: { quota: 'sessions', limit: 100 },
+  },
   payload_too_large: { description: 'The request body is too large.', message: 'request body is too large' },
+  unsupported_media_type: {
+    description: "A sent file's content type is not one its kind takes (`details.type`, `details.mimetype`, `details.allowed`).",
+    message: 'an image must be one of image/jpeg, image/png',
+    details: { parameter: 'media', type: 'image', mimetype: 'image/gif', allowed: ['image/jpeg', 'image/png'] },
+  },
   rate_limited: {
-    description: 'Too many requests from this caller (API key or login user) or its organization in the current window; retry after `Retry-After` seconds.',
+    description:
+      'Too many requests from this caller (API key or login user) or its organization in the current window, or too many failed authentications from this client address (`details.policy`: `caller`, `org`, `auth_failures`); retry after `Retry-After` seconds.',
     message: 'rate limit exceeded',
     details: { policy: 'caller', limit: 1200, retryAfterSeconds: 17 },
   },
@@ -48,10 +60,12 @@ const HEADERS: Partial<Record<ErrorCode, Record<string, HeaderDoc>>> = {
 };
 
 /**
- * Errors any operation can give whatever it does: an unexpected failure, or the database being
- * down. `arrangeDocument` adds them to every operation of the document, so no controller lists them.
+ * Errors any operation can give whatever it does: a request body that is malformed (not JSON, a
+ * content type other than JSON) or too large, refused before the operation runs, on any route
+ * with any method that carries one; an unexpected failure; the database being down.
+ * `arrangeDocument` adds them to every operation of the document, so no controller lists them.
  */
-export const ERRORS_OF_EVERY_OPERATION: readonly ErrorCode[] = ['internal', 'unavailable'];
+export const ERRORS_OF_EVERY_OPERATION: readonly ErrorCode[] = ['invalid_argument', 'payload_too_large', 'internal', 'unavailable'];
 
 /** Errors any authenticated operation can give: the caller's or its organization's rate limit (src/rate-limit/). */
 export const ERRORS_OF_EVERY_AUTHENTICATED_OPERATION: readonly ErrorCode[] = ['rate_limited'];
@@ -72,8 +86,5 @@ export function errorResponse(code: ErrorCode): ResponseObject {
 
 /** Documents the error responses an operation can give, each with the envelope schema and an example. */
 export function ApiErrorResponses(...codes: ErrorCode[]): MethodDecorator & ClassDecorator {
-  return applyDecorators(
-    ApiExtraModels(ErrorEnvelope),
-    ...codes.map((code) => ApiResponse({ status: ERROR_STATUS[code], ...errorResponse(code) })),
-  );
+  return applyDecorators(ApiExtraModels(ErrorEnvelope), ...codes.map((code) => ApiResponse({ status: ERROR_STATUS[code], ...errorResponse(code) })));
 }

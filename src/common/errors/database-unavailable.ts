@@ -13,7 +13,9 @@ export function isDatabaseUnavailable(error: unknown): boolean {
     }
     if (
       typeof message === 'string' &&
-      /timeout exceeded when trying to connect|Connection terminated|connection timeout|Query read timeout|connection error and is not queryable|Cannot use a pool after calling end/i.test(message)
+      /timeout exceeded when trying to connect|Connection terminated|connection timeout|Query read timeout|connection error and is not queryable|Cannot use a pool after calling end/i.test(
+        message,
+      )
     ) {
       return true;
     }

@@ -15,7 +15,7 @@ function capturingLogger(options: pino.LoggerOptions = {}): { logger: pino.Logge
 }
 
 describe('directLineWriter', () => {
-  it("writes exactly the line pino itself writes for the same fields and message", async () => {
+  it('writes exactly the line pino itself writes for the same fields and message', async () => {
     const { logger, lines } = capturingLogger({ redact: { paths: ['req.headers.authorization'], censor: '[redacted]' } });
     const fields = { req: { id: 'r"1', method: 'GET', path: '/x\ny' }, res: { statusCode: 200 }, durationMs: 1.5, orgId: 'o1' };
     const now = jest.spyOn(Date, 'now').mockReturnValue(1_764_000_000_123);

@@ -5,7 +5,7 @@ import { createRootLogger, ROOT_LOGGER } from './root-logger';
 
 /**
  * Structured JSON logs through one pino logger: Nest's application log (NestLogger) and the
- * request log (installRequestLog, attached to the HTTP server by app.setup.ts).
+ * request log (src/http/request-log.ts, attached to the HTTP server by the HTTP platform).
  */
 @Global()
 @Module({

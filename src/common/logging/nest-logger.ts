@@ -4,6 +4,8 @@ import { ROOT_LOGGER } from './root-logger';
 
 type Level = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
 
+const NEST_BOOT_CONTEXTS: ReadonlySet<string> = new Set(['NestFactory', 'InstanceLoader', 'RoutesResolver', 'RouterExplorer', 'NestApplication']);
+
 /**
  * Nest's application log on the root pino logger. Call sites write `logger.log('text')` or
  * `logger.warn({ err, sessionId }, 'text')`: an object first is merged into the line, an Error
@@ -14,7 +16,8 @@ export class NestLogger implements LoggerService {
   constructor(@Inject(ROOT_LOGGER) private readonly root: pino.Logger) {}
 
   log(message: unknown, ...params: unknown[]): void {
-    this.write('info', message, params);
+    // Nest's own boot lines (a line per module and per route, ~45 in all) are debug: start-up stays quiet.
+    this.write(NEST_BOOT_CONTEXTS.has(params[params.length - 1] as string) ? 'debug' : 'info', message, params);
   }
 
   error(message: unknown, ...params: unknown[]): void {
@@ -42,8 +45,10 @@ export class NestLogger implements LoggerService {
     const rest = params.filter((param) => param !== undefined);
     const context = rest.length > 0 && typeof rest[rest.length - 1] === 'string' ? (rest.pop() as string) : undefined;
     if (message instanceof Error) {
+      // eslint-disable-next-line @typescript-eslint/no-base-to-string -- Nest passes a string here; String() is what it always was
       this.root[level]({ context, err: message }, String(rest[0] ?? message.message));
     } else if (typeof message === 'object' && message !== null) {
+      // eslint-disable-next-line @typescript-eslint/no-base-to-string -- as above
       this.root[level]({ context, ...message }, rest.length > 0 ? String(rest[0]) : undefined);
     } else if (level === 'error' && typeof rest[0] === 'string' && rest[0].includes('\n    at ')) {
       // Nest's own `error(message, stack, context)`.

@@ -1,5 +1,5 @@
 import pino from 'pino';
-import { prettyTransport, serializeError } from './request-log';
+import { prettyTransport, serializeError } from './log-output';
 
 export const ROOT_LOGGER = Symbol('ROOT_LOGGER');
 
@@ -24,9 +24,16 @@ export function createRootLogger(log: { level: string; pretty: boolean; async: b
       paths: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-api-key"]', 'res.headers["set-cookie"]', 'headers.authorization'],
       censor: '[redacted]',
     },
-    serializers: { err: (error: Error) => serializeError(pino.stdSerializers.err(error) as unknown as Record<string, unknown>) },
+    serializers: { err: (error: Error) => serializeError(pino.stdSerializers.err(error)) },
   };
-  if (transport) return pino({ ...options, transport });
+  // Pretty (a terminal): formatted in this thread and written synchronously, not in a transport's
+  // worker, so lines appear in the order they were logged, before anything printed after them
+  // (the start banner comes last).
+  if (transport) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- pino-pretty is a devDependency, loaded only when prettyTransport found it installed
+    const pretty = require(transport.target) as (options: Record<string, unknown>) => pino.DestinationStream;
+    return pino(options, pretty({ ...transport.options, destination: fd, sync: true }));
+  }
   const destination = log.async
     ? pino.destination({ dest: fd, sync: false, minLength: ASYNC_BUFFER_BYTES, periodicFlush: ASYNC_FLUSH_INTERVAL_MS })
     : pino.destination({ dest: fd, sync: true });

@@ -9,10 +9,16 @@
  */
 export const API_TAGS: readonly { name: string; description: string }[] = [
   { name: 'Chats', description: "A session's chats, served from the gateway's stored copy." },
+  { name: 'Messages', description: "A chat's messages, served from the gateway's stored copy, and their media." },
   {
     name: 'Sessions',
     description: 'Attached WhatsApp numbers: create one, link a phone by QR or pairing code, start, stop, log out.',
   },
-  { name: 'API keys', description: "Keys for scripts and services, each holding a fixed set of capabilities in one organization." },
+  { name: 'API keys', description: 'Keys for scripts and services, each holding a fixed set of capabilities in one organization.' },
+  { name: 'Events', description: "A live stream of the organization's events (Server-Sent Events), resumable from the event log." },
+  {
+    name: 'Webhooks',
+    description: 'Signed HTTP deliveries of events to your endpoints: at least once, retried for about three days, inspectable and replayable.',
+  },
   { name: 'Health', description: 'Liveness and readiness of this gateway process.' },
 ];

@@ -45,12 +45,12 @@ describe('arrangeDocument', () => {
     expect(document.tags?.map((tag) => tag.name)).not.toContain('Undeclared');
   });
 
-  it('documents 500 internal and 503 unavailable on every operation, keeping a status an operation documents itself', () => {
+  it('documents 400 (a malformed body), 413, 500 internal and 503 unavailable on every operation, keeping a status an operation documents itself', () => {
     const input = generated();
     input.paths['/api/v1/sessions'].get!.responses['503'] = { description: 'own' };
     const document = arrangeDocument(input);
     const listChats = document.paths['/api/v1/sessions/{session}/chats'].get!.responses;
-    expect(Object.keys(listChats)).toEqual(['200', '500', '503']);
+    expect(Object.keys(listChats)).toEqual(['200', '400', '413', '500', '503']);
     expect(listChats['503']).toMatchObject({
       headers: { 'Retry-After': { required: true } },
       content: { 'application/json': { schema: { $ref: '#/components/schemas/ErrorEnvelope' }, example: { error: { code: 'unavailable' } } } },
@@ -58,7 +58,7 @@ describe('arrangeDocument', () => {
     expect(document.paths['/api/v1/sessions'].get!.responses['503']).toMatchObject({ description: 'own' });
   });
 
-  it("states the capability from @RequireCapability in the description, unless the description already does", () => {
+  it('states the capability from @RequireCapability in the description, unless the description already does', () => {
     const input = generated();
     Object.assign(input.paths['/api/v1/sessions'].post!, { [CAPABILITY_EXTENSION]: 'manage', description: 'Creates a session.' });
     Object.assign(input.paths['/api/v1/sessions'].get!, { [CAPABILITY_EXTENSION]: 'read' });

@@ -1,8 +1,15 @@
 import type { OpenAPIObject, OperationObject, PathItemObject, TagObject } from '@nestjs/swagger';
 import { ERRORS_OF_EVERY_AUTHENTICATED_OPERATION, ERRORS_OF_EVERY_OPERATION, errorResponse } from '../errors/api-error-responses.decorator';
 import { ERROR_STATUS } from '../errors/error-code';
-import { REQUEST_ID_HEADER } from '../http/request-id';
+import { REQUEST_ID_HEADER } from '../http/request-id-header';
 import { API_TAGS } from './api-tags';
+
+/**
+ * OpenAPI extension carrying an operation's multipart/form-data request body (set with
+ * @ApiExtension, as Nest's @ApiBody describes one content type's schema only): arrangeDocument
+ * moves it into `requestBody.content`.
+ */
+export const MULTIPART_BODY_EXTENSION = 'x-multipart-body';
 
 /** OpenAPI extension naming the capability an operation needs (set by @RequireCapability). */
 export const CAPABILITY_EXTENSION = 'x-required-capability';
@@ -30,6 +37,7 @@ export function operationsOf(item: PathItemObject): OperationObject[] {
  *   and every authenticated one 429 `rate_limited`, unless it documents that status itself;
  * - an operation's description says which capability it needs (from @RequireCapability), unless it
  *   already does;
+ * - an operation's multipart/form-data body (MULTIPART_BODY_EXTENSION) joins its request body;
  * - every response documents the `X-Request-Id` header;
  * - an empty `info.contact` (DocumentBuilder always adds one) is dropped.
  */
@@ -37,8 +45,7 @@ export function arrangeDocument(document: OpenAPIObject): OpenAPIObject {
   // API_TAGS first; a tag some code declared with DocumentBuilder.addTag and API_TAGS lacks follows.
   const declared: TagObject[] = [...API_TAGS, ...(document.tags ?? []).filter((tag) => !API_TAGS.some(({ name }) => name === tag.name))];
   const rank = new Map(declared.map((tag, index) => [tag.name, index]));
-  const rankOf = (item: PathItemObject) =>
-    Math.min(...operationsOf(item).map((operation) => rank.get(operation.tags?.[0] ?? '') ?? declared.length));
+  const rankOf = (item: PathItemObject) => Math.min(...operationsOf(item).map((operation) => rank.get(operation.tags?.[0] ?? '') ?? declared.length));
 
   const used = new Set(Object.values(document.paths).flatMap((item) => operationsOf(item).flatMap((operation) => operation.tags ?? [])));
   const paths = Object.entries(document.paths)
@@ -50,6 +57,12 @@ export function arrangeDocument(document: OpenAPIObject): OpenAPIObject {
       const capability: unknown = (operation as unknown as Record<string, unknown>)[CAPABILITY_EXTENSION];
       if (typeof capability === 'string' && !operation.description?.includes(`\`${capability}\` capability`)) {
         operation.description = [operation.description, `Requires the \`${capability}\` capability.`].filter(Boolean).join('\n\n');
+      }
+      const extensions = operation as unknown as Record<string, unknown>;
+      const multipart = extensions[MULTIPART_BODY_EXTENSION];
+      if (multipart !== undefined && operation.requestBody && !('$ref' in operation.requestBody)) {
+        operation.requestBody.content = { ...operation.requestBody.content, 'multipart/form-data': multipart as object };
+        delete extensions[MULTIPART_BODY_EXTENSION];
       }
       for (const code of ERRORS_OF_EVERY_OPERATION) operation.responses[ERROR_STATUS[code]] ??= errorResponse(code);
       if (operation.security?.length) {

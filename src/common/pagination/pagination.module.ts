@@ -10,11 +10,9 @@ import { CursorCodec } from './cursor-codec';
  */
 async function loadCursorSecret(config: AppConfig, dataSource: DataSource): Promise<Buffer> {
   if (config.cursorSecret) return createHash('sha256').update(config.cursorSecret).digest();
-  await dataSource.query(`INSERT INTO gateway_secrets (name, value) VALUES ('cursor', $1) ON CONFLICT (name) DO NOTHING`, [
-    randomBytes(32),
-  ]);
-  const [row] = await dataSource.query(`SELECT value FROM gateway_secrets WHERE name = 'cursor'`);
-  return row.value as Buffer;
+  await dataSource.query(`INSERT INTO gateway_secrets (name, value) VALUES ('cursor', $1) ON CONFLICT (name) DO NOTHING`, [randomBytes(32)]);
+  const [row] = await dataSource.query<{ value: Buffer }[]>(`SELECT value FROM gateway_secrets WHERE name = 'cursor'`);
+  return row.value;
 }
 
 @Global()

@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { SessionSyncStatusResponse } from '../../whatsapp-sync/sync/dto/sync-status.response';
+import { SessionSyncStatusResponse } from './session-sync-status.response';
 import { SESSION_EXAMPLE, SessionResponse } from './session.response';
 
 /** GET /sessions/{id}: the session, plus how far the stored copy of its chats has synced. */

@@ -12,10 +12,7 @@ export function IsSessionMetadata(options?: ValidationOptions): PropertyDecorato
       options,
       validator: {
         validate: (value: unknown) =>
-          typeof value === 'object' &&
-          value !== null &&
-          !Array.isArray(value) &&
-          Buffer.byteLength(JSON.stringify(value), 'utf8') <= MAX_METADATA_BYTES,
+          typeof value === 'object' && value !== null && !Array.isArray(value) && Buffer.byteLength(JSON.stringify(value), 'utf8') <= MAX_METADATA_BYTES,
         defaultMessage: () => `metadata must be a JSON object of at most ${MAX_METADATA_BYTES} bytes`,
       },
     });

@@ -1,17 +1,15 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { DESIRED_STATES, DISCONNECT_REASONS, SESSION_STATUSES } from '../session-status';
+import { DESIRED_STATES, DISCONNECT_REASONS, effectiveStatus, SESSION_STATUSES } from '../session-status';
 import type { DesiredState, DisconnectReasonName, SessionStatus } from '../session-status';
-import type { SessionView } from '../sessions.repository';
+import type { SessionView } from '../session-view';
 import { METADATA_EXAMPLE } from './session-metadata';
+import { SendPacing } from './send-pacing';
 
 export interface LastDisconnectResponse {
   reason: DisconnectReasonName;
   code: number | null;
   at: string;
 }
-
-/** Statuses that only mean something while a replica holds the connection. */
-const LIVE_STATUSES: ReadonlySet<SessionStatus> = new Set(['connecting', 'qr_required', 'connected']);
 
 export class SessionResponse {
   @ApiProperty({ example: '01J9ZX8K2QHV0M3T6R7P4N5W8C', description: 'The session id (a ULID).' })
@@ -40,7 +38,12 @@ export class SessionResponse {
   @ApiProperty({ type: 'string', nullable: true, example: 'Alice', description: "The linked account's WhatsApp display (push) name, once known." })
   pushName: string | null;
 
-  @ApiProperty({ type: 'string', nullable: true, example: 'gateway-7c9f5d-0a1b2c', description: 'The gateway replica holding the connection right now; null when none does.' })
+  @ApiProperty({
+    type: 'string',
+    nullable: true,
+    example: 'gateway-7c9f5d-0a1b2c',
+    description: 'The gateway replica holding the connection right now; null when none does.',
+  })
   heldBy: string | null;
 
   @ApiProperty({ type: 'string', nullable: true, example: null, description: 'What went wrong last, for people; null after a successful connection.' })
@@ -63,11 +66,38 @@ export class SessionResponse {
   @ApiProperty({ type: 'integer', minimum: 0, example: 0, description: 'Failed connection attempts since the connection was last stable.' })
   reconnectAttempts: number;
 
-  @ApiProperty({ type: 'string', format: 'date-time', nullable: true, example: null, description: 'When the next attempt is due while backing off; null otherwise.' })
+  @ApiProperty({
+    type: 'string',
+    format: 'date-time',
+    nullable: true,
+    example: null,
+    description: 'When the next attempt is due while backing off; null otherwise.',
+  })
   nextReconnectAt: string | null;
 
-  @ApiProperty({ type: 'string', format: 'date-time', nullable: true, example: '2025-06-29T12:00:00.000Z', description: 'When the current (or last) connection opened.' })
+  @ApiProperty({
+    type: 'string',
+    format: 'date-time',
+    nullable: true,
+    example: '2025-06-29T12:00:00.000Z',
+    description: 'When the current (or last) connection opened.',
+  })
   connectedAt: string | null;
+
+  // Inline rather than a $ref: OpenAPI 3.0 ignores `nullable` next to a $ref.
+  @ApiProperty({
+    type: 'object',
+    nullable: true,
+    required: ['ratePerMinute', 'burst', 'jitterMs'],
+    properties: {
+      ratePerMinute: { type: 'integer', example: 10, description: 'Messages a minute the session sends at most once its burst is spent.' },
+      burst: { type: 'integer', example: 3, description: 'Messages it may send back to back before the rate applies.' },
+      jitterMs: { type: 'integer', example: 5000, description: 'Up to this many ms of random delay added after each message.' },
+    },
+    example: null,
+    description: "The session's own send pacing (set with Update session); null: the configured defaults (SEND_RATE_PER_MINUTE, SEND_BURST, SEND_JITTER_MS).",
+  })
+  sendPacing: SendPacing | null;
 
   @ApiProperty({ type: 'string', format: 'date-time', example: '2025-06-29T11:58:00.000Z' })
   createdAt: string;
@@ -76,14 +106,11 @@ export class SessionResponse {
   updatedAt: string;
 
   static fromView(view: SessionView): SessionResponse {
-    // A status row is only as fresh as its holder: with no live lease, nobody is connected.
-    const held = view.heldBy !== null;
-    const status = !held && LIVE_STATUSES.has(view.status) ? (view.desiredState === 'running' ? 'connecting' : 'stopped') : view.status;
     return {
       id: view.id,
       name: view.name,
       metadata: view.metadata,
-      status,
+      status: effectiveStatus(view),
       desiredState: view.desiredState,
       phoneJid: view.phoneJid,
       pushName: view.pushName,
@@ -94,8 +121,10 @@ export class SessionResponse {
           ? { reason: view.lastDisconnectReason, code: view.lastDisconnectCode, at: view.lastDisconnectAt.toISOString() }
           : null,
       reconnectAttempts: view.reconnectAttempts,
-      nextReconnectAt: held && view.nextReconnectAt ? view.nextReconnectAt.toISOString() : null,
+      // A backoff is only under way while a replica holds the session.
+      nextReconnectAt: view.heldBy !== null && view.nextReconnectAt ? view.nextReconnectAt.toISOString() : null,
       connectedAt: view.connectedAt ? view.connectedAt.toISOString() : null,
+      sendPacing: view.sendPacing ?? null,
       createdAt: view.createdAt.toISOString(),
       updatedAt: view.updatedAt.toISOString(),
     };
@@ -116,6 +145,7 @@ export const SESSION_EXAMPLE: SessionResponse = {
   reconnectAttempts: 0,
   nextReconnectAt: null,
   connectedAt: '2025-06-29T12:00:00.000Z',
+  sendPacing: null,
   createdAt: '2025-06-29T11:58:00.000Z',
   updatedAt: '2025-06-29T12:00:00.000Z',
 };

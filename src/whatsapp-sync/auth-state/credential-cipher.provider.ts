@@ -20,7 +20,7 @@ export const credentialCipherProvider: Provider = {
       'CREDENTIALS_ENCRYPTION_KEY is not set: WhatsApp credentials are encrypted with a key kept in the database itself. Set it in production.',
     );
     await dataSource.query(`INSERT INTO gateway_secrets (name, value) VALUES ('credentials', $1) ON CONFLICT (name) DO NOTHING`, [randomBytes(32)]);
-    const [row] = await dataSource.query(`SELECT value FROM gateway_secrets WHERE name = 'credentials'`);
-    return new CredentialCipher(row.value as Buffer);
+    const [row] = await dataSource.query<{ value: Buffer }[]>(`SELECT value FROM gateway_secrets WHERE name = 'credentials'`);
+    return new CredentialCipher(row.value);
   },
 };

@@ -1,12 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type {
-  AuthenticationCreds,
-  AuthenticationState,
-  SignalDataSet,
-  SignalDataTypeMap,
-  SignalKeyStore,
-} from 'baileys' with { 'resolution-mode': 'import' };
+import type { AuthenticationCreds, AuthenticationState, SignalDataSet, SignalDataTypeMap, SignalKeyStore } from 'baileys' with { 'resolution-mode': 'import' };
 import { DataSource, EntityManager } from 'typeorm';
 import type { Baileys } from '../sync/baileys';
 import { LeaseFence, LeaseFencing, LeaseLostError } from '../leases/lease-fence';
@@ -57,7 +51,7 @@ export class PostgresAuthStateStore {
   }
 
   async hasCredentials(sessionId: string): Promise<boolean> {
-    const rows = await this.dataSource.query(`SELECT 1 FROM session_auth_creds WHERE session_id = $1`, [sessionId]);
+    const rows = await this.dataSource.query<unknown[]>(`SELECT 1 FROM session_auth_creds WHERE session_id = $1`, [sessionId]);
     return rows.length > 0;
   }
 
@@ -83,7 +77,7 @@ export class PostgresAuthStateStore {
     );
     for (const row of rows) {
       let value = this.decode(row.data, keyContext(sessionId, type, row.key_id), runtime);
-      if (type === 'app-state-sync-key' && value) value = runtime.proto.Message.AppStateSyncKeyData.fromObject(value as object);
+      if (type === 'app-state-sync-key' && value) value = runtime.proto.Message.AppStateSyncKeyData.fromObject(value);
       found.set(row.key_id, value);
     }
     return found;

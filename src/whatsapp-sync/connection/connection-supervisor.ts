@@ -1,16 +1,20 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleInit } from '@nestjs/common';
-import { AppError } from '../../common/errors/app-error';
 import { AppConfig } from '../../config/app-config';
+import { SessionConnectorError } from '../../sessions/session-connector';
 import type { SessionConnector } from '../../sessions/session-connector';
 import type { SessionStatus } from '../../sessions/session-status';
+import { GatewayMetrics } from '../../metrics/gateway-metrics';
 import type { ConnectionStatePatch } from '../../sessions/sessions.repository';
 import { SessionsService } from '../../sessions/sessions.service';
-import { LeaseFence, LeaseFencing } from '../leases/lease-fence';
+import { LeaseFence, LeaseFencing, LeaseLostError } from '../leases/lease-fence';
 import { LeaseHolder, LeaseManager } from '../leases/lease-manager';
-import { HolderCommand, HolderCommandResult, HolderCommands, HolderMovedError } from './holder-commands';
-import { SessionRunner, STOPPED_PATCH } from './session-runner';
+import { registerSessionStatusGauge } from './connection-metrics';
+import { failedAnswer, HolderCommand, HolderCommandResult, HolderCommands, HolderMovedError, refusalAnswer } from './holder-commands';
+import { mediaNeedsConnection, SessionRunner, STOPPED_PATCH } from './session-runner';
 import { WHATSAPP_ENGINE } from './whatsapp-engine';
-import type { WhatsAppEngine } from './whatsapp-engine';
+import type { MediaReuploadRequest, WhatsAppEngine } from './whatsapp-engine';
+
+const FOREIGN_KEY_VIOLATION = '23503';
 
 const LOGGED_OUT_UNHELD: ConnectionStatePatch = {
   status: 'logged_out',
@@ -51,7 +55,10 @@ export class ConnectionSupervisor implements SessionConnector, LeaseHolder, OnMo
     private readonly sessions: SessionsService,
     private readonly commands: HolderCommands,
     @Inject(WHATSAPP_ENGINE) private readonly engine: WhatsAppEngine,
-  ) {}
+    metrics: GatewayMetrics,
+  ) {
+    registerSessionStatusGauge(metrics, this);
+  }
 
   onModuleInit(): void {
     this.leases.attach(this);
@@ -66,7 +73,7 @@ export class ConnectionSupervisor implements SessionConnector, LeaseHolder, OnMo
     clearInterval(this.commandTimer);
   }
 
-  /** How many sessions held here stand in each status (the `gateway_whatsapp_sessions` metric). */
+  /** How many sessions held here stand in each status (the `gateway_whatsapp_sessions` metric, connection-metrics.ts). */
   statusCounts(): Partial<Record<SessionStatus, number>> {
     const counts: Partial<Record<SessionStatus, number>> = {};
     for (const runner of this.runners.values()) counts[runner.currentStatus] = (counts[runner.currentStatus] ?? 0) + 1;
@@ -76,6 +83,11 @@ export class ConnectionSupervisor implements SessionConnector, LeaseHolder, OnMo
   /** The runner of a session held here (tests and diagnostics). */
   runnerOf(sessionId: string): SessionRunner | undefined {
     return this.runners.get(sessionId);
+  }
+
+  /** The sessions held here that are connected to WhatsApp now (the outbox sends for these). */
+  connectedRunners(): SessionRunner[] {
+    return [...this.runners.values()].filter((runner) => runner.connected);
   }
 
   // ---- LeaseHolder: what the lease manager decides ----
@@ -129,7 +141,17 @@ export class ConnectionSupervisor implements SessionConnector, LeaseHolder, OnMo
     });
   }
 
-  logout(sessionId: string): Promise<void> {
+  async logout(sessionId: string): Promise<void> {
+    try {
+      await this.routeLogout(sessionId);
+    } catch (error) {
+      // Deleted meanwhile (a concurrent Delete session took the lease row with it): nothing is left to log out.
+      if (error instanceof LeaseLostError && !(await this.sessions.exists(sessionId))) return;
+      throw error;
+    }
+  }
+
+  private routeLogout(sessionId: string): Promise<void> {
     return this.route<void>(sessionId, {
       local: async () => {
         if (!(await this.exclusive(sessionId, () => this.logoutHere(sessionId)))) throw new HolderMovedError();
@@ -144,7 +166,25 @@ export class ConnectionSupervisor implements SessionConnector, LeaseHolder, OnMo
       local: (runner) => runner.requestPairingCode(phoneNumber),
       remote: async (holder) => String((await this.commands.send(holder, 'pairing_code', { phoneNumber })).pairingCode),
       none: async () => {
-        throw new AppError('conflict', 'the session is not connected to WhatsApp; start it and wait for status qr_required', { status: 'connecting' });
+        throw new SessionConnectorError(
+          'not_waiting_for_link',
+          'the session is not connected to WhatsApp; start it and wait for status qr_required',
+          'connecting',
+        );
+      },
+    });
+  }
+
+  /** Asks the phone of a connected session to upload a message's media again (wherever the session is held). */
+  reuploadMedia(sessionId: string, request: MediaReuploadRequest): Promise<{ directPath: string | null; url: string | null }> {
+    return this.route(sessionId, {
+      local: (runner) => runner.reuploadMedia(request),
+      remote: async (holder) => {
+        const value = await this.commands.send(holder, 'media_reupload', { ...request, mediaKey: request.mediaKey.toString('base64') });
+        return { directPath: typeof value.directPath === 'string' ? value.directPath : null, url: typeof value.url === 'string' ? value.url : null };
+      },
+      none: async () => {
+        throw mediaNeedsConnection();
       },
     });
   }
@@ -198,8 +238,16 @@ export class ConnectionSupervisor implements SessionConnector, LeaseHolder, OnMo
 
   /** Nobody holds the session: claim it just long enough to wipe its credentials under the fence. */
   private async logoutUnheld(sessionId: string): Promise<void> {
-    const fence = await this.leases.claimToAct(sessionId);
-    if (!fence) throw new HolderMovedError();
+    const fence = await this.leases.claimToAct(sessionId).catch((error: unknown) => {
+      // The session row went while the lease was claimed for it (a concurrent Delete session).
+      if ((error as { code?: string }).code === FOREIGN_KEY_VIOLATION) return undefined;
+      throw error;
+    });
+    if (!fence) {
+      // Deleted meanwhile (a concurrent Delete session): nothing is left to log out.
+      if (!(await this.sessions.exists(sessionId))) return;
+      throw new HolderMovedError();
+    }
     try {
       await this.engine.forgetCredentials(fence);
       await this.fencing.run(fence, (manager) => this.sessions.recordConnectionState(sessionId, LOGGED_OUT_UNHELD, manager));
@@ -218,14 +266,14 @@ export class ConnectionSupervisor implements SessionConnector, LeaseHolder, OnMo
         if (!holder) return await route.none();
         if (holder.owner === this.leases.replicaId) {
           // Held here without a runner: another operation holds a short claim on it right now.
-          throw new AppError('conflict', 'another operation on this session is in progress; retry in a moment');
+          throw new SessionConnectorError('busy', 'another operation on this session is in progress; retry in a moment');
         }
         return await route.remote(holder);
       } catch (error) {
         if (!(error instanceof HolderMovedError)) throw error;
       }
     }
-    throw new AppError('unavailable', 'the session is moving between replicas; retry in a moment');
+    throw new SessionConnectorError('moving', 'the session is moving between replicas; retry in a moment');
   }
 
   private exclusive<T>(sessionId: string, work: () => Promise<T>): Promise<T> {
@@ -265,11 +313,15 @@ export class ConnectionSupervisor implements SessionConnector, LeaseHolder, OnMo
           return (await this.exclusive(command.sessionId, () => this.logoutHere(command.sessionId))) ? { ok: true } : { moved: true };
         case 'pairing_code':
           return { ok: true, value: { pairingCode: await runner.requestPairingCode(String(command.payload.phoneNumber)) } };
+        case 'media_reupload': {
+          const request = command.payload as unknown as MediaReuploadRequest & { mediaKey: string };
+          return { ok: true, value: await runner.reuploadMedia({ ...request, mediaKey: Buffer.from(request.mediaKey, 'base64') }) };
+        }
       }
     } catch (error) {
-      if (error instanceof AppError) return { ok: false, code: error.code, message: error.message, details: error.details };
+      if (error instanceof SessionConnectorError) return refusalAnswer(error);
       this.logger.error(`holder command ${command.kind} for session ${command.sessionId} failed: ${(error as Error).message}`);
-      return { ok: false, code: 'internal', message: 'internal error' };
+      return failedAnswer();
     }
   }
 }

@@ -2,12 +2,12 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DataSource } from 'typeorm';
-import { AppError } from '../../common/errors/app-error';
-import type { ErrorCode } from '../../common/errors/error-code';
+import { refusalApiCode, SessionConnectorError } from '../../sessions/session-connector';
+import type { SessionConnectorRefusal } from '../../sessions/session-connector';
 import { AppConfig } from '../../config/app-config';
 import type { LeaseFence } from '../leases/lease-fence';
 
-export type HolderCommandKind = 'stop' | 'logout' | 'pairing_code';
+export type HolderCommandKind = 'stop' | 'logout' | 'pairing_code' | 'media_reupload';
 
 export interface HolderCommand {
   id: string;
@@ -17,11 +17,59 @@ export interface HolderCommand {
   payload: Record<string, unknown>;
 }
 
-/** What the holder answers: a value, an API error to pass on, or "I do not hold that lease (any more)". */
+/**
+ * What the holder answers: a value, a refusal to pass on (the connector's own, see
+ * SessionConnectorError), a failure, or "I do not hold that lease (any more)".
+ */
 export type HolderCommandResult =
   | { ok: true; value?: Record<string, unknown> }
-  | { ok: false; code: ErrorCode; message: string; details?: Record<string, unknown> }
+  | { ok: false; refusal: SessionConnectorRefusal; message: string; status?: string }
+  | { ok: false; failed: true }
   | { moved: true };
+
+/**
+ * The answers of the release before typed refusals: an API error (`code`, `message`, `details`).
+ * During a rolling deploy replicas of both releases send each other commands, so a holder writes
+ * both forms and a sender reads both.
+ */
+interface PreviousReleaseRefusal {
+  ok: false;
+  code: string;
+  message: string;
+  details?: Record<string, unknown>;
+}
+
+/** What a holder writes for a refusal: the typed one, and the API error the previous release reads. */
+export function refusalAnswer(error: SessionConnectorError): HolderCommandResult & PreviousReleaseRefusal {
+  return {
+    ok: false,
+    refusal: error.reason,
+    message: error.message,
+    status: error.status,
+    code: refusalApiCode(error.reason),
+    details: error.status === undefined ? {} : { status: error.status },
+  };
+}
+
+/** What a holder writes when the command failed unexpectedly (the previous release reads `code`: a 500). */
+export function failedAnswer(): HolderCommandResult & PreviousReleaseRefusal {
+  return { ok: false, failed: true, code: 'internal', message: 'internal error' };
+}
+
+/** The error a sender raises for a holder's refusal, whichever release wrote it. */
+export function refusalError(
+  result: Exclude<HolderCommandResult, { ok: true } | { moved: true }> | PreviousReleaseRefusal,
+  kind: string,
+  sessionId: string,
+): Error {
+  if ('refusal' in result) return new SessionConnectorError(result.refusal, result.message, result.status);
+  if ('failed' in result || (result.code !== 'conflict' && result.code !== 'unavailable')) {
+    return new Error(`the replica holding session ${sessionId} failed to run the ${kind} command`);
+  }
+  // The previous release's API error: a refusal that maps back to the same code, message and status.
+  const status = typeof result.details?.status === 'string' ? result.details.status : undefined;
+  return new SessionConnectorError(result.code === 'conflict' ? 'busy' : 'holder_silent', result.message, status);
+}
 
 /** The holder does not hold the lease the command was addressed to: look the holder up again. */
 export class HolderMovedError extends Error {
@@ -46,7 +94,7 @@ export class HolderCommands {
   ) {}
 
   async send(holder: LeaseFence, kind: HolderCommandKind, payload: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
-    const [{ id }] = await this.dataSource.query(
+    const [{ id }] = await this.dataSource.query<{ id: string }[]>(
       `INSERT INTO session_commands (session_id, target_owner, target_epoch, kind, payload) VALUES ($1, $2, $3, $4, $5) RETURNING id::text AS id`,
       [holder.sessionId, holder.owner, holder.epoch, kind, JSON.stringify(payload)],
     );
@@ -55,17 +103,17 @@ export class HolderCommands {
     try {
       while (Date.now() < deadline) {
         await sleep(every);
-        const rows: { result: HolderCommandResult | null }[] = await this.dataSource.query(
+        const rows: { result: HolderCommandResult | PreviousReleaseRefusal | null }[] = await this.dataSource.query(
           `SELECT result FROM session_commands WHERE id = $1 AND completed_at IS NOT NULL`,
           [id],
         );
         if (rows.length === 0) continue;
         const result = rows[0].result!;
         if ('moved' in result) throw new HolderMovedError();
-        if (!result.ok) throw new AppError(result.code, result.message, result.details ?? {});
+        if (!result.ok) throw refusalError(result, kind, holder.sessionId);
         return result.value ?? {};
       }
-      throw new AppError('unavailable', 'the replica holding this session did not answer in time; retry later');
+      throw new SessionConnectorError('holder_silent', 'the replica holding this session did not answer in time; retry later');
     } finally {
       await this.dataSource.query(`DELETE FROM session_commands WHERE id = $1`, [id]).catch(() => undefined);
     }

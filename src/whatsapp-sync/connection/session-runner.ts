@@ -1,12 +1,16 @@
 import { Logger } from '@nestjs/common';
-import { AppError } from '../../common/errors/app-error';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { SessionConnectorError } from '../../sessions/session-connector';
 import type { ConnectionStatePatch } from '../../sessions/sessions.repository';
 import type { SessionStatus } from '../../sessions/session-status';
 import { CredentialsUnreadableError } from '../auth-state/credential-cipher';
 import { LeaseFence, LeaseLostError } from '../leases/lease-fence';
+import { isDatabaseUnavailable } from '../../common/errors/database-unavailable';
 import { backoffDelay } from './backoff';
 import { decideAfterClose } from './disconnect-reason';
-import type { ConnectionEvent, ConnectionListener, EngineConnection, WhatsAppEngine } from './whatsapp-engine';
+import { DATABASE_UNAVAILABLE, GATEWAY_FAILURE, lastErrorOfClose } from './last-error';
+import type { ConnectionEvent, ConnectionListener, EngineConnection, MediaReuploadRequest, SentMessage, WhatsAppEngine } from './whatsapp-engine';
+import type { OutgoingMessage } from '../../messages/sending/outgoing-message';
 import { withTimeout } from '../../common/async/with-timeout';
 
 /** A connection that stayed open this long was stable: the next failure starts the backoff from scratch. */
@@ -14,6 +18,13 @@ const STABLE_CONNECTION_MS = 60_000;
 /** Restarts WhatsApp asks for (515, e.g. right after linking) are immediate, up to this many in a row. */
 const MAX_IMMEDIATE_RESTARTS = 3;
 const LOGOUT_TIMEOUT_MS = 10_000;
+/**
+ * Tries of a state write that fails for another reason than a lost lease (the database busy or
+ * away for a moment), a quarter second apart and doubling (about 8 s in all): a status nobody
+ * writes again would stay wrong until the next change of the connection.
+ */
+const REPORT_TRIES = 6;
+const REPORT_RETRY_BASE_MS = 250;
 const QR_TIMEOUT_MESSAGE = 'QR refs attempts ended';
 
 const CLEARED_QR: ConnectionStatePatch = { qrCode: null, qrIssuedAt: null };
@@ -122,16 +133,39 @@ export class SessionRunner implements ConnectionListener {
   async requestPairingCode(phoneNumber: string): Promise<string> {
     const connection = this.connection;
     if (!connection || this.stopping || this.status !== 'qr_required') {
-      throw new AppError('conflict', `the session is not waiting for a phone to link (status: ${this.status ?? 'connecting'})`, {
-        status: this.status ?? 'connecting',
-      });
+      const status = this.status ?? 'connecting';
+      throw new SessionConnectorError('not_waiting_for_link', `the session is not waiting for a phone to link (status: ${status})`, status);
     }
     try {
       return await connection.requestPairingCode(phoneNumber);
     } catch (error) {
       this.logger.warn(`pairing code request of session ${this.sessionId} failed: ${(error as Error).message}`);
-      throw new AppError('unavailable', 'WhatsApp did not accept the pairing request; retry in a moment');
+      throw new SessionConnectorError('pairing_refused', 'WhatsApp did not accept the pairing request; retry in a moment');
     }
+  }
+
+  /** Asks the phone to upload a message's media again (the session must be connected). */
+  async reuploadMedia(request: MediaReuploadRequest): Promise<{ directPath: string | null; url: string | null }> {
+    const connection = this.connection;
+    if (!connection || this.stopping || this.status !== 'connected') throw mediaNeedsConnection();
+    try {
+      return await connection.reuploadMedia(request);
+    } catch (error) {
+      this.logger.warn(`media re-upload request of session ${this.sessionId} failed: ${(error as Error).message}`);
+      throw new SessionConnectorError('media_reupload_refused', 'the phone did not upload the media again; retry in a moment');
+    }
+  }
+
+  /** Whether messages can be sent now. */
+  get connected(): boolean {
+    return this.connection !== undefined && !this.stopping && this.status === 'connected';
+  }
+
+  /** Sends a message on the open connection (the outbox checks `connected` first). */
+  sendMessage(message: OutgoingMessage): Promise<SentMessage> {
+    const connection = this.connection;
+    if (!connection || !this.connected) return Promise.reject(new SessionConnectorError('not_connected', 'the session is not connected to WhatsApp'));
+    return connection.sendMessage(message);
   }
 
   async onEvent(event: ConnectionEvent): Promise<void> {
@@ -189,7 +223,9 @@ export class SessionRunner implements ConnectionListener {
       if (error instanceof CredentialsUnreadableError) {
         return this.end({ status: 'failed', desiredState: 'stopped', lastError: `${error.message}; log the session out to link it again`, ...CLEARED_QR });
       }
-      await this.retryLater(null, `could not open the connection: ${(error as Error).message}`);
+      // The tenant reads lastError: the detail (a database error's statement, an address) goes to the log only.
+      this.logger.warn({ sessionId: this.sessionId, err: error }, 'could not open the WhatsApp connection');
+      await this.retryLater(null, isDatabaseUnavailable(error) ? DATABASE_UNAVAILABLE : GATEWAY_FAILURE);
     }
   }
 
@@ -200,7 +236,9 @@ export class SessionRunner implements ConnectionListener {
     const wasOpen = this.openedAt !== undefined;
     switch (decideAfterClose(event.reason)) {
       case 'logged_out':
-        return this.end(undefined, () => this.forgetAndReport({ ...LOGGED_OUT_PATCH, ...disconnect, lastError: 'the phone unlinked this session (logged out)' }));
+        return this.end(undefined, () =>
+          this.forgetAndReport({ ...LOGGED_OUT_PATCH, ...disconnect, lastError: 'the phone unlinked this session (logged out)' }),
+        );
       case 'failed':
         return this.end({
           status: 'failed',
@@ -208,12 +246,12 @@ export class SessionRunner implements ConnectionListener {
           ...disconnect,
           nextReconnectAt: null,
           ...CLEARED_QR,
-          lastError: `WhatsApp refused the session (${event.reason}${event.message ? `: ${event.message}` : ''})`,
+          lastError: `WhatsApp refused the session (${event.reason}${event.origin === 'whatsapp' && event.message ? `: ${lastErrorOfClose(event)}` : ''})`,
         });
       case 'check_lease':
         // Another client took the number over. If that is another replica, the lease says so: stand down.
         if (!(await this.deps.isCurrent(this.fence).catch(() => false))) return this.deps.leaseLost(this);
-        return this.retryLater(disconnect, event.message);
+        return this.retryLater(disconnect, lastErrorOfClose(event));
       case 'restart':
         if (this.immediateRestarts < MAX_IMMEDIATE_RESTARTS) {
           this.immediateRestarts++;
@@ -221,22 +259,28 @@ export class SessionRunner implements ConnectionListener {
           if (!this.stopping) this.connecting = this.connect();
           return;
         }
-        return this.retryLater(disconnect, event.message);
+        return this.retryLater(disconnect, lastErrorOfClose(event));
       case 'reconnect':
         if (!wasOpen && event.message?.includes(QR_TIMEOUT_MESSAGE)) {
-          return this.end({ ...STOPPED_PATCH, desiredState: 'stopped', ...disconnect, lastError: 'the QR code was not scanned in time; start the session again' });
+          return this.end({
+            ...STOPPED_PATCH,
+            desiredState: 'stopped',
+            ...disconnect,
+            lastError: 'the QR code was not scanned in time; start the session again',
+          });
         }
-        return this.retryLater(disconnect, event.message);
+        return this.retryLater(disconnect, lastErrorOfClose(event));
     }
   }
 
-  private async retryLater(disconnect: DisconnectFields | null, message: string | null): Promise<void> {
+  /** `message` is what the tenant reads as lastError: never raw database or network error text. */
+  private async retryLater(disconnect: DisconnectFields | null, message: string): Promise<void> {
     this.attempts++;
     const delay = backoffDelay(this.attempts, this.deps.reconnectBaseDelayMs, this.deps.reconnectMaxDelayMs);
     await this.report({
       status: 'connecting',
       ...(disconnect ?? {}),
-      lastError: message ?? 'the connection closed',
+      lastError: message,
       reconnectAttempts: this.attempts,
       nextReconnectAt: new Date(Date.now() + delay),
       ...CLEARED_QR,
@@ -278,13 +322,29 @@ export class SessionRunner implements ConnectionListener {
     await connection?.close();
   }
 
+  /** Writes what the connection observed; the connection's events wait for it, so writes keep their order. */
   private async report(patch: ConnectionStatePatch): Promise<void> {
-    try {
-      await this.deps.report(this.fence, patch);
-      if (patch.status) this.status = patch.status;
-    } catch (error) {
-      if (error instanceof LeaseLostError) return this.deps.leaseLost(this);
-      this.logger.warn(`could not record the state of session ${this.sessionId}: ${(error as Error).message}`);
+    for (let tries = 1; ; tries++) {
+      try {
+        await this.deps.report(this.fence, patch);
+        if (patch.status) this.status = patch.status;
+        return;
+      } catch (error) {
+        if (error instanceof LeaseLostError) return this.deps.leaseLost(this);
+        // A stopping runner writes its final state once: the stop must not wait on a database that is away.
+        const retrying = tries < REPORT_TRIES && !this.stopping;
+        this.logger.warn(
+          { sessionId: this.sessionId, err: error, retrying },
+          retrying ? 'could not record the state of the session; trying again' : 'could not record the state of the session',
+        );
+        if (!retrying) return;
+        await sleep(REPORT_RETRY_BASE_MS * 2 ** (tries - 1), undefined, { ref: false });
+      }
     }
   }
+}
+
+/** The answer when media is asked of a session that is not connected to WhatsApp. */
+export function mediaNeedsConnection(): SessionConnectorError {
+  return new SessionConnectorError('not_connected', 'the session is not connected to WhatsApp; media is downloaded through its connection: start it and retry');
 }

@@ -29,7 +29,12 @@ describe('fairShare', () => {
         const shares = capacities.map((capacity) => fairShare(running, capacities, capacity));
         shares.forEach((share, index) => expect(share).toBeLessThanOrEqual(capacities[index]));
         const total = shares.reduce((sum, share) => sum + share, 0);
-        expect(total).toBeGreaterThanOrEqual(Math.min(running, capacities.reduce((sum, capacity) => sum + capacity, 0)));
+        expect(total).toBeGreaterThanOrEqual(
+          Math.min(
+            running,
+            capacities.reduce((sum, capacity) => sum + capacity, 0),
+          ),
+        );
         // Even: shares of replicas with room differ by at most one session of rounding... and the
         // most loaded replica is never more than one above the least loaded one with spare capacity.
         const withRoom = shares.filter((share, index) => share < capacities[index]);

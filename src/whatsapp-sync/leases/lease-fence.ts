@@ -30,12 +30,22 @@ export class LeaseFencing {
 
   run<T>(fence: LeaseFence, work: (manager: EntityManager) => Promise<T>): Promise<T> {
     return this.dataSource.transaction(async (manager) => {
-      const rows: { owner: string | null; epoch: string }[] = await manager.query(
-        `SELECT owner, epoch::text AS epoch FROM session_leases WHERE session_id = $1 FOR SHARE`,
-        [fence.sessionId],
-      );
-      if (rows.length === 0 || rows[0].owner !== fence.owner || rows[0].epoch !== fence.epoch) throw new LeaseLostError(fence.sessionId);
+      await holdFence(manager, fence);
       return work(manager);
     });
   }
+}
+
+/**
+ * The fence check, inside the caller's transaction: takes a SHARE lock on the session's lease row
+ * (a claim, which bumps the epoch, waits for the transaction) and throws LeaseLostError unless the
+ * lease is still `fence`'s owner and epoch. Credentials, status and chat-sync writes all go
+ * through it.
+ */
+export async function holdFence(manager: Pick<EntityManager, 'query'>, fence: LeaseFence): Promise<void> {
+  const rows: { owner: string | null; epoch: string }[] = await manager.query(
+    `SELECT owner, epoch::text AS epoch FROM session_leases WHERE session_id = $1 FOR SHARE`,
+    [fence.sessionId],
+  );
+  if (rows.length === 0 || rows[0].owner !== fence.owner || rows[0].epoch !== fence.epoch) throw new LeaseLostError(fence.sessionId);
 }

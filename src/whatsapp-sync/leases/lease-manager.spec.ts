@@ -122,7 +122,12 @@ describe('LeaseManager', () => {
     expect(fences.filter(Boolean)).toHaveLength(5);
     await manager.beforeApplicationShutdown();
     expect(holder.events[holder.events.length - 1]).toBe('closeAll');
-    expect(released.flat().map((fence) => fence.sessionId).sort()).toEqual(['A', 'B', 'C', 'D', 'E']);
+    expect(
+      released
+        .flat()
+        .map((fence) => fence.sessionId)
+        .sort(),
+    ).toEqual(['A', 'B', 'C', 'D', 'E']);
     manager = undefined;
   });
 

@@ -243,10 +243,14 @@ export class LeaseManager implements OnApplicationBootstrap, BeforeApplicationSh
       const timer = setTimeout(() => {
         this.pendingClaims.delete(sessionId);
         if (!this.running || this.draining) return;
-        this.claim(sessionId, true).then(
-          (fence) => fence && this.holder?.acquired(fence),
-          (error: Error) => this.logger.warn(`claiming session ${sessionId} failed: ${error.message}`),
-        );
+        // Counted as taken until the database answers, so that a tick meanwhile does not claim past the capacity.
+        this.claimsInFlight++;
+        this.claim(sessionId, true)
+          .then(
+            (fence) => fence && this.holder?.acquired(fence),
+            (error: Error) => this.logger.warn(`claiming session ${sessionId} failed: ${error.message}`),
+          )
+          .finally(() => this.claimsInFlight--);
       }, delay);
       timer.unref();
       this.pendingClaims.set(sessionId, timer);

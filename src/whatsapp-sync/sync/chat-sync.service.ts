@@ -2,16 +2,26 @@ import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Chat, Contact } from 'baileys' with { 'resolution-mode': 'import' };
 import { AppConfig } from '../../config/app-config';
+import { LeaseFence, LeaseLostError } from '../leases/lease-fence';
 import type { BaileysEventBatch, SyncEventSink } from '../sync-event-sink';
 import { Baileys, loadBaileys } from './baileys';
 import { APPLY_ORDER, eventsInApplyOrder, mapBatch, MappingHelpers } from './event-mapping';
+import { distinctRuns } from './distinct-runs';
 import { isLidJid, isPnJid } from './jid';
+import type { MessageRemovalOp, StoredMessageOp } from './message-ops';
+import { MessageSyncWriter } from './message-sync.writer';
 import { SessionQueue } from './session-queue';
 import { SyncMetrics } from './sync-metrics';
 import type { ChatOp, ContactOp, LinkOp, MessageOp, SyncOp } from './sync-ops';
 import { SyncRecorder } from './sync-recorder';
 import { readRecording } from './sync-recording';
-import { ChatUpsertRow, ContactRow, LIVE_ARCHIVED, LIVE_MARKED, LIVE_MUTED, LIVE_PINNED, LIVE_SUBJECT, LidPn, SessionTx, SyncSessionNotFoundError, SyncStoreRepository } from './sync-store.repository';
+import { ChatUpsertRow, ChatUpsertStore, LIVE_ARCHIVED, LIVE_MARKED, LIVE_MUTED, LIVE_PINNED, LIVE_SUBJECT } from './store/chat-upsert.store';
+import { ContactRow, ContactsUnreadStore } from './store/contacts-unread.store';
+import type { LidPn } from './store/lid-merge';
+import { LidMergeStore } from './store/lid-merge.store';
+import { SessionTx, SyncSessionNotFoundError } from './store/session-tx';
+import { SyncStateStore } from './store/sync-state.store';
+import { SyncTransactions } from './store/sync-transactions';
 
 const HISTORY_FULL = 2; // proto.HistorySync.HistorySyncType.FULL
 const RETRY_DELAYS_MS = [250, 1000];
@@ -44,9 +54,14 @@ export class ChatSyncService implements SyncEventSink, OnModuleDestroy {
   private helpers?: MappingHelpers;
 
   constructor(
-    private readonly store: SyncStoreRepository,
+    private readonly transactions: SyncTransactions,
+    private readonly chats: ChatUpsertStore,
+    private readonly lids: LidMergeStore,
+    private readonly contacts: ContactsUnreadStore,
+    private readonly state: SyncStateStore,
     private readonly metrics: SyncMetrics,
     private readonly config: AppConfig,
+    private readonly messages: MessageSyncWriter,
   ) {
     this.queue = new SessionQueue(config.sync.maxConcurrentSessions);
     this.recorder = new SyncRecorder(config.sync.recordDir, () => this.baileys);
@@ -59,9 +74,14 @@ export class ChatSyncService implements SyncEventSink, OnModuleDestroy {
     await this.recorder.close();
   }
 
+  /** Batches of the session waiting or being written (diagnostics; tests wait on it). */
+  queuedBatches(sessionId: string): number {
+    return this.queue.depth(sessionId);
+  }
+
   /** The seam: one batch of a session's events, as `sock.ev.process` delivers it. Resolves once stored. */
-  async handle(sessionId: string, batch: BaileysEventBatch): Promise<void> {
-    await this.accept(sessionId, batch, true);
+  async handle(sessionId: string, batch: BaileysEventBatch, fence?: LeaseFence): Promise<void> {
+    await this.accept(sessionId, batch, true, fence);
   }
 
   /**
@@ -71,11 +91,7 @@ export class ChatSyncService implements SyncEventSink, OnModuleDestroy {
    * `contacts` name the people (name = saved name, notify = push name).
    */
   async applyHistoryBatch(sessionId: string, chats: Chat[], contacts: Contact[] = []): Promise<void> {
-    await this.accept(
-      sessionId,
-      { 'messaging-history.set': { chats, contacts, messages: [], syncType: HISTORY_FULL, progress: null, isLatest: false } },
-      true,
-    );
+    await this.accept(sessionId, { 'messaging-history.set': { chats, contacts, messages: [], syncType: HISTORY_FULL, progress: null, isLatest: false } }, true);
   }
 
   /**
@@ -85,20 +101,20 @@ export class ChatSyncService implements SyncEventSink, OnModuleDestroy {
    */
   async replay(sessionId: string, file: string): Promise<ReplayResult> {
     const baileys = await this.load();
-    if (!(await this.store.sessionExists(sessionId))) throw new SyncSessionNotFoundError(sessionId);
+    if (!(await this.transactions.sessionExists(sessionId))) throw new SyncSessionNotFoundError(sessionId);
     let lines = 0;
     for await (const _ of readRecording(file, baileys.BufferJSON.reviver)) lines++;
     const applicable = new Set<string>(APPLY_ORDER);
     let applied = 0;
     for await (const { event, data } of readRecording(file, baileys.BufferJSON.reviver)) {
       if (!applicable.has(event)) continue;
-      await this.accept(sessionId, { [event]: data } as BaileysEventBatch, false);
+      await this.accept(sessionId, { [event]: data }, false);
       applied++;
     }
     return { lines, applied, skipped: lines - applied };
   }
 
-  private async accept(sessionId: string, batch: BaileysEventBatch, record: boolean): Promise<void> {
+  private async accept(sessionId: string, batch: BaileysEventBatch, record: boolean, fence?: LeaseFence): Promise<void> {
     const received = Date.now();
     // Only the first batches wait here; they all wait for the same promise and so resume in call order.
     if (!this.helpers) await this.load();
@@ -106,14 +122,14 @@ export class ChatSyncService implements SyncEventSink, OnModuleDestroy {
     const events = eventsInApplyOrder(batch);
     if (events.length === 0) return;
     if (record) this.recorder.record(sessionId, events);
-    const ops = mapBatch(batch, helpers);
+    const ops = mapBatch(batch, helpers, received);
     const names = events.map(({ event }) => event);
     const depth = this.queue.depth(sessionId);
     if (depth > 0 && depth % QUEUE_WARN_DEPTH === 0) this.logger.warn({ sessionId, queued: depth }, 'sync batches are queueing up for this session');
     try {
-      await this.queue.run(sessionId, () => this.apply(sessionId, ops, names.length));
+      await this.queue.run(sessionId, () => this.apply(sessionId, ops, names.length, fence));
       const lag = Date.now() - received;
-      this.metrics.batchApplied(sessionId, names, ops.length, lag);
+      this.metrics.batchApplied(names, ops.length, lag);
       const log = { sessionId, events: names, ops: ops.length, lagMs: lag };
       if (lag > SLOW_BATCH_MS) this.logger.warn(log, 'slow sync batch');
       else this.logger.debug(log, 'sync batch applied');
@@ -123,6 +139,11 @@ export class ChatSyncService implements SyncEventSink, OnModuleDestroy {
         this.logger.warn({ sessionId, events: names }, 'sync batch dropped: the session no longer exists');
         return;
       }
+      if (error instanceof LeaseLostError) {
+        // Another replica holds the session now and receives WhatsApp's events itself.
+        this.logger.warn({ sessionId, events: names }, 'sync batch dropped: this replica no longer holds the session');
+        throw error;
+      }
       this.logger.error({ sessionId, events: names, ops: ops.length, err: error }, 'sync batch failed');
       throw error;
     }
@@ -131,21 +152,25 @@ export class ChatSyncService implements SyncEventSink, OnModuleDestroy {
   private async load(): Promise<Baileys> {
     if (!this.baileys) {
       const baileys = await loadBaileys();
-      this.helpers = { isRealMessage: baileys.isRealMessage as MappingHelpers['isRealMessage'] };
+      this.helpers = { isRealMessage: baileys.isRealMessage };
       this.baileys = baileys;
     }
     return this.baileys;
   }
 
-  private async apply(sessionId: string, ops: SyncOp[], events: number): Promise<void> {
+  private async apply(sessionId: string, ops: SyncOp[], events: number, fence?: LeaseFence): Promise<void> {
     const transactions = packTransactions(planUnits(ops, this.config.sync.chunkSize), this.config.sync.chunkSize);
     for (let i = 0; i < transactions.length; i++) {
       const last = i === transactions.length - 1;
       await this.withRetry(() =>
-        this.store.inSession(sessionId, async (tx) => {
-          for (const unit of transactions[i]) await this.applyUnit(tx, unit);
-          if (last) await this.store.recordApplied(tx, events);
-        }),
+        this.transactions.inSession(
+          sessionId,
+          async (tx) => {
+            for (const unit of transactions[i]) await this.applyUnit(tx, unit);
+            if (last) await this.state.recordApplied(tx, events);
+          },
+          fence,
+        ),
       );
     }
   }
@@ -155,7 +180,7 @@ export class ChatSyncService implements SyncEventSink, OnModuleDestroy {
       try {
         return await work();
       } catch (error) {
-        if (error instanceof SyncSessionNotFoundError || attempt >= RETRY_DELAYS_MS.length) throw error;
+        if (error instanceof SyncSessionNotFoundError || error instanceof LeaseLostError || attempt >= RETRY_DELAYS_MS.length) throw error;
         this.logger.warn({ err: error, attempt: attempt + 1 }, 'sync transaction failed, retrying');
         await sleep(RETRY_DELAYS_MS[attempt]);
       }
@@ -172,20 +197,41 @@ export class ChatSyncService implements SyncEventSink, OnModuleDestroy {
         return this.applyChats(tx, unit.ops as ChatOp[]);
       case 'message':
         return this.applyMessages(tx, unit.ops as MessageOp[]);
+      case 'stored-message':
+        return this.messages.apply(
+          tx,
+          unit.ops as StoredMessageOp[],
+          await this.canonicalizer(
+            tx,
+            unit.ops.map((op) => (op as StoredMessageOp).jid),
+          ),
+        );
+      case 'message-removal':
+        return this.messages.remove(
+          tx,
+          unit.ops as MessageRemovalOp[],
+          await this.canonicalizer(
+            tx,
+            unit.ops.map((op) => (op as MessageRemovalOp).jid),
+          ),
+        );
       case 'delete': {
-        const canonical = await this.canonicalizer(tx, unit.ops.map((op) => (op as { jid: string }).jid));
+        const canonical = await this.canonicalizer(
+          tx,
+          unit.ops.map((op) => (op as { jid: string }).jid),
+        );
         const jids = unit.ops.flatMap((op) => {
           const { jid, alt } = canonical((op as { jid: string }).jid);
           return alt ? [jid, alt] : [jid];
         });
-        await this.store.deleteChats(tx, [...new Set(jids)]);
+        await this.state.deleteChats(tx, [...new Set(jids)]);
         return;
       }
       case 'history':
-        for (const op of unit.ops) if (op.kind === 'history') await this.store.recordHistoryProgress(tx, op);
+        for (const op of unit.ops) if (op.kind === 'history') await this.state.recordHistoryProgress(tx, op);
         return;
       case 'history-status':
-        for (const op of unit.ops) if (op.kind === 'history-status') await this.store.recordHistoryStatus(tx, op.syncType, op.status);
+        for (const op of unit.ops) if (op.kind === 'history-status') await this.state.recordHistoryStatus(tx, op.syncType, op.status);
         return;
     }
   }
@@ -197,13 +243,16 @@ export class ChatSyncService implements SyncEventSink, OnModuleDestroy {
     const byPn = new Map<string, LidPn>();
     for (const pair of byLid.values()) byPn.set(pair.pn, pair);
     const pairs = [...byPn.values()];
-    const known = await this.store.findMappings(tx, pairs.flatMap(({ lid, pn }) => [lid, pn]));
+    const known = await this.lids.findMappings(
+      tx,
+      pairs.flatMap(({ lid, pn }) => [lid, pn]),
+    );
     const knownPairs = new Set(known.map(({ lid, pn }) => `${lid} ${pn}`));
     const fresh = pairs.filter(({ lid, pn }) => !knownPairs.has(`${lid} ${pn}`));
     if (fresh.length === 0) return;
-    const changed = await this.store.linkLidToPhone(tx, fresh);
-    await this.store.refreshNames(tx, changed);
-    await this.store.refreshUnreadCounts(tx, changed);
+    const changed = await this.lids.linkLidToPhone(tx, fresh);
+    await this.contacts.refreshNames(tx, changed);
+    await this.contacts.refreshUnreadCounts(tx, changed);
   }
 
   private async applyContacts(tx: SessionTx, ops: ContactOp[]): Promise<void> {
@@ -215,32 +264,27 @@ export class ChatSyncService implements SyncEventSink, OnModuleDestroy {
       row.verified_name = op.verifiedName ?? row.verified_name;
       rows.set(op.jid, row);
     }
-    await this.store.refreshNames(tx, await this.store.upsertContacts(tx, [...rows.values()]));
+    await this.contacts.refreshNames(tx, await this.contacts.upsertContacts(tx, [...rows.values()]));
   }
 
   private async applyChats(tx: SessionTx, ops: ChatOp[]): Promise<void> {
-    const canonical = await this.canonicalizer(tx, ops.map((op) => op.jid));
+    const canonical = await this.canonicalizer(
+      tx,
+      ops.map((op) => op.jid),
+    );
     const rows = ops.map((op) => chatRow(op, canonical(op.jid)));
-    // One statement per run of distinct chats; a chat seen twice starts the next statement, so
-    // the result is exactly that of applying the ops one after another.
-    let run: ChatUpsertRow[] = [];
-    let seen = new Set<string>();
-    const flush = async () => {
-      if (run.some((row) => row.read)) await this.store.pruneReadMessages(tx, await this.store.upsertChatsReturningIds(tx, run));
-      else await this.store.upsertChats(tx, run);
-      run = [];
-      seen = new Set();
-    };
-    for (const row of rows) {
-      if (seen.has(row.jid)) await flush();
-      run.push(row);
-      seen.add(row.jid);
+    // One statement per run of distinct chats (distinctRuns).
+    for (const run of distinctRuns(rows, (row) => row.jid)) {
+      if (run.some((row) => row.read)) await this.contacts.pruneReadMessages(tx, await this.chats.upsertChatsReturningIds(tx, run));
+      else await this.chats.upsertChats(tx, run);
     }
-    await flush();
   }
 
   private async applyMessages(tx: SessionTx, ops: MessageOp[]): Promise<void> {
-    const canonical = await this.canonicalizer(tx, ops.map((op) => op.jid));
+    const canonical = await this.canonicalizer(
+      tx,
+      ops.map((op) => op.jid),
+    );
     const chats = new Map<string, ChatUpsertRow>();
     const unread: { jid: string; id: string; ts: number }[] = [];
     for (const op of ops) {
@@ -250,14 +294,14 @@ export class ChatSyncService implements SyncEventSink, OnModuleDestroy {
       chats.set(jid, row);
       if (op.unread && op.at !== null) unread.push({ jid, id: op.id, ts: op.at });
     }
-    await this.store.upsertChats(tx, [...chats.values()]);
-    await this.store.refreshUnreadCounts(tx, await this.store.recordUnreadMessages(tx, unread));
+    await this.chats.upsertChats(tx, [...chats.values()]);
+    await this.contacts.refreshUnreadCounts(tx, await this.contacts.recordUnreadMessages(tx, unread));
   }
 
   /** Resolves JIDs to the chat that stands for the person: the phone JID once its LID pair is known. */
   private async canonicalizer(tx: SessionTx, jids: string[]): Promise<(jid: string) => { jid: string; alt: string | null }> {
     const candidates = [...new Set(jids.filter((jid) => isLidJid(jid) || isPnJid(jid)))];
-    const mappings = await this.store.findMappings(tx, candidates);
+    const mappings = await this.lids.findMappings(tx, candidates);
     const pnOfLid = new Map(mappings.map(({ lid, pn }) => [lid, pn]));
     const lidOfPn = new Map(mappings.map(({ lid, pn }) => [pn, lid]));
     return (jid) => {

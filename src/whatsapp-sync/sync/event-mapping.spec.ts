@@ -1,4 +1,5 @@
 import { MUTED_FOREVER } from '../../chats/chat-type';
+import { statusRank } from '../../messages/message-type';
 import type { BaileysEventBatch } from '../sync-event-sink';
 import { APPLY_ORDER, eventsInApplyOrder, historySyncTypeName, mapBatch, MappingHelpers } from './event-mapping';
 import type { SyncOp } from './sync-ops';
@@ -12,11 +13,11 @@ const GROUP = '120363000000000001@g.us';
 describe('event mapping (Baileys events -> ops)', () => {
   let baileys: Baileys;
   let helpers: MappingHelpers;
-  const map = (batch: Record<string, unknown>): SyncOp[] => mapBatch(batch as BaileysEventBatch, helpers);
+  const map = (batch: Record<string, unknown>): SyncOp[] => mapBatch(batch, helpers);
 
   beforeAll(async () => {
     baileys = await import('baileys');
-    helpers = { isRealMessage: baileys.isRealMessage as MappingHelpers['isRealMessage'] };
+    helpers = { isRealMessage: baileys.isRealMessage };
   });
 
   function historyBatch(conversations: Record<string, unknown>[], extra: Record<string, unknown> = {}) {
@@ -61,7 +62,24 @@ describe('event mapping (Baileys events -> ops)', () => {
 
     it('takes the newest of the conversation and message timestamps; "muted forever" (uint64 -1) and "marked unread"', () => {
       const [chat] = map(
-        historyBatch([{ id: GROUP, name: 'Team', lastMsgTimestamp: 1_700_000_050, muteEndTime: -1, markedAsUnread: true, messages: [{ message: { key: { remoteJid: GROUP, id: 'M1', fromMe: false, participant: ALICE }, messageTimestamp: 1_700_000_060, message: { conversation: 'hi' } } }] }]),
+        historyBatch([
+          {
+            id: GROUP,
+            name: 'Team',
+            lastMsgTimestamp: 1_700_000_050,
+            muteEndTime: -1,
+            markedAsUnread: true,
+            messages: [
+              {
+                message: {
+                  key: { remoteJid: GROUP, id: 'M1', fromMe: false, participant: ALICE },
+                  messageTimestamp: 1_700_000_060,
+                  message: { conversation: 'hi' },
+                },
+              },
+            ],
+          },
+        ]),
       ).filter((op) => op.kind === 'chat');
       expect(chat).toMatchObject({ jid: GROUP, type: 'group', subject: 'Team', activityAt: 1_700_000_060_000 });
       expect(chat).toMatchObject({ snapshot: { at: 1_700_000_060_000, unread: 0, markedUnread: true, mutedUntil: MUTED_FOREVER, pinnedAt: null } });
@@ -99,7 +117,14 @@ describe('event mapping (Baileys events -> ops)', () => {
   describe('chats.update', () => {
     it('creates a DM it does not know, moves activity, counts the message that caused it', () => {
       const ops = map({
-        'chats.update': [{ id: ALICE, conversationTimestamp: 1_700_000_000, unreadCount: 1, messages: [{ message: { key: { remoteJid: ALICE, id: 'M1', fromMe: false }, messageTimestamp: 1_700_000_000, message: { conversation: 'hi' } } }] }],
+        'chats.update': [
+          {
+            id: ALICE,
+            conversationTimestamp: 1_700_000_000,
+            unreadCount: 1,
+            messages: [{ message: { key: { remoteJid: ALICE, id: 'M1', fromMe: false }, messageTimestamp: 1_700_000_000, message: { conversation: 'hi' } } }],
+          },
+        ],
       });
       expect(ops).toEqual([
         { kind: 'chat', jid: ALICE, type: 'dm', create: true, activityAt: 1_700_000_000_000 },
@@ -114,7 +139,9 @@ describe('event mapping (Baileys events -> ops)', () => {
     });
 
     it('normalizes pinned, muteEndTime and archived, and keeps "clear" apart from "no change"', () => {
-      expect(map({ 'chats.update': [{ id: ALICE, pinned: 1_719_662_400_123 }] })).toEqual([{ kind: 'chat', jid: ALICE, type: 'dm', create: true, pinnedAt: 1_719_662_400_123 }]);
+      expect(map({ 'chats.update': [{ id: ALICE, pinned: 1_719_662_400_123 }] })).toEqual([
+        { kind: 'chat', jid: ALICE, type: 'dm', create: true, pinnedAt: 1_719_662_400_123 },
+      ]);
       expect(map({ 'chats.update': [{ id: ALICE, pinned: null }] })).toEqual([{ kind: 'chat', jid: ALICE, type: 'dm', create: true, pinnedAt: null }]);
       expect(map({ 'chats.update': [{ id: ALICE, muteEndTime: 1_751_198_400 }] })[0]).toMatchObject({ mutedUntil: 1_751_198_400_000 });
       expect(map({ 'chats.update': [{ id: ALICE, muteEndTime: -1 }] })[0]).toMatchObject({ mutedUntil: MUTED_FOREVER });
@@ -128,12 +155,18 @@ describe('event mapping (Baileys events -> ops)', () => {
     expect(map({ 'chats.upsert': [{ id: GROUP, name: 'Team', conversationTimestamp: 1_700_000_000 }] })).toEqual([
       { kind: 'chat', jid: GROUP, type: 'group', create: true, subject: 'Team', activityAt: 1_700_000_000_000 },
     ]);
-    expect(map({ 'groups.update': [{ id: GROUP, subject: 'Team 2' }, { id: GROUP, announce: true }] })).toEqual([
-      { kind: 'chat', jid: GROUP, type: 'group', create: true, subject: 'Team 2' },
-    ]);
+    expect(
+      map({
+        'groups.update': [
+          { id: GROUP, subject: 'Team 2' },
+          { id: GROUP, announce: true },
+        ],
+      }),
+    ).toEqual([{ kind: 'chat', jid: GROUP, type: 'group', create: true, subject: 'Team 2' }]);
   });
 
   describe('messages.upsert', () => {
+    const chatOps = (ops: SyncOp[]) => ops.filter((op) => op.kind !== 'stored-message');
     const message = (key: Record<string, unknown>, extra: Record<string, unknown> = { message: { conversation: 'hi' } }) => ({
       key: { id: 'M1', fromMe: false, ...key },
       messageTimestamp: 1_700_000_000,
@@ -147,26 +180,60 @@ describe('event mapping (Baileys events -> ops)', () => {
           messages: [
             message({ remoteJid: ALICE }),
             message({ remoteJid: ALICE, id: 'M2', fromMe: true }),
-            message({ remoteJid: GROUP, id: 'M3', participant: ALICE }, { messageStubType: baileys.WAMessageStubType.GROUP_PARTICIPANT_ADD, messageStubParameters: ['{}'] }),
+            message(
+              { remoteJid: GROUP, id: 'M3', participant: ALICE },
+              { messageStubType: baileys.WAMessageStubType.GROUP_PARTICIPANT_ADD, messageStubParameters: ['{}'] },
+            ),
             message({ remoteJid: ALICE, id: 'M4' }, { message: { protocolMessage: { type: 0 } } }),
             message({ remoteJid: 'status@broadcast', id: 'M5', participant: ALICE }),
           ],
         },
       });
-      expect(ops).toEqual([
+      expect(chatOps(ops)).toEqual([
         { kind: 'message', jid: ALICE, type: 'dm', id: 'M1', at: 1_700_000_000_000, unread: true },
         { kind: 'message', jid: ALICE, type: 'dm', id: 'M2', at: 1_700_000_000_000, unread: false },
+      ]);
+      // The messages store keeps the three messages (the stub as a system message), after the chats' ops.
+      expect(ops.slice(2).map((op) => op.kind === 'stored-message' && [op.waId, op.type])).toEqual([
+        ['M1', 'text'],
+        ['M2', 'text'],
+        ['M3', 'system'],
       ]);
     });
 
     it('a message someone sent to a broadcast list belongs to the chat with the sender (Baileys getChatId)', () => {
       const ops = map({ 'messages.upsert': { type: 'notify', messages: [message({ remoteJid: '1700000000@broadcast', participant: ALICE })] } });
-      expect(ops).toEqual([{ kind: 'message', jid: ALICE, type: 'dm', id: 'M1', at: 1_700_000_000_000, unread: true }]);
+      expect(chatOps(ops)).toEqual([{ kind: 'message', jid: ALICE, type: 'dm', id: 'M1', at: 1_700_000_000_000, unread: true }]);
+    });
+
+    it("an own group message carries the furthest status of its receipts Baileys' buffer folded into it (userReceipt)", () => {
+      const { PENDING, SERVER_ACK } = baileys.proto.WebMessageInfo.Status;
+      const ops = map({
+        'messages.upsert': {
+          type: 'append',
+          messages: [
+            message(
+              { remoteJid: GROUP, id: 'M1', fromMe: true },
+              {
+                message: { conversation: 'hi' },
+                status: PENDING,
+                userReceipt: [{ userJid: ALICE, receiptTimestamp: 1_700_000_001, readTimestamp: 1_700_000_002 }],
+              },
+            ),
+            message({ remoteJid: GROUP, id: 'M2', fromMe: true }, { message: { conversation: 'hi' }, status: SERVER_ACK, userReceipt: [{ userJid: ALICE }] }),
+          ],
+        },
+      });
+      const statuses = ops.flatMap((op) => (op.kind === 'stored-message' ? [[op.waId, op.status]] : []));
+      expect(statuses).toEqual([
+        ['M1', statusRank('read')],
+        ['M2', statusRank('sent')],
+      ]);
     });
 
     it('learns LID pairs from message keys, before the message', () => {
       const ops = map({ 'messages.upsert': { type: 'notify', messages: [message({ remoteJid: `${ALICE_LID.split('@')[0]}:3@lid`, remoteJidAlt: ALICE })] } });
-      expect(ops).toEqual([
+      expect(chatOps(ops)).toEqual([
         { kind: 'link', lid: ALICE_LID, pn: ALICE },
         { kind: 'message', jid: ALICE_LID, type: 'dm', id: 'M1', at: 1_700_000_000_000, unread: true },
       ]);
@@ -174,7 +241,15 @@ describe('event mapping (Baileys events -> ops)', () => {
   });
 
   it('contacts: saved name, push name, verified name, and the LID pair a contact reveals', () => {
-    expect(map({ 'contacts.upsert': [{ id: ALICE_LID, phoneNumber: ALICE, name: 'Alice' }], 'contacts.update': [{ id: ALICE, notify: 'Ali', verifiedName: 'Alice Inc' }, { id: ALICE, imgUrl: 'changed' }] })).toEqual([
+    expect(
+      map({
+        'contacts.upsert': [{ id: ALICE_LID, phoneNumber: ALICE, name: 'Alice' }],
+        'contacts.update': [
+          { id: ALICE, notify: 'Ali', verifiedName: 'Alice Inc' },
+          { id: ALICE, imgUrl: 'changed' },
+        ],
+      }),
+    ).toEqual([
       { kind: 'link', lid: ALICE_LID, pn: ALICE },
       { kind: 'contact', jid: ALICE_LID, savedName: 'Alice' },
       { kind: 'contact', jid: ALICE, pushName: 'Ali', verifiedName: 'Alice Inc' },
@@ -184,11 +259,19 @@ describe('event mapping (Baileys events -> ops)', () => {
   it('lid-mapping.update, chats.delete, messaging-history.status', () => {
     expect(map({ 'lid-mapping.update': { lid: ALICE_LID, pn: ALICE } })).toEqual([{ kind: 'link', lid: ALICE_LID, pn: ALICE }]);
     expect(map({ 'chats.delete': [ALICE, 'status@broadcast'] })).toEqual([{ kind: 'delete', jid: ALICE }]);
-    expect(map({ 'messaging-history.status': { syncType: 3, status: 'complete', explicit: true } })).toEqual([{ kind: 'history-status', syncType: 'recent', status: 'complete' }]);
+    expect(map({ 'messaging-history.status': { syncType: 3, status: 'complete', explicit: true } })).toEqual([
+      { kind: 'history-status', syncType: 'recent', status: 'complete' },
+    ]);
   });
 
   it('orders a batch: mappings and names first, deletions last; leaves other events out', () => {
-    const batch = { 'chats.delete': [ALICE], 'messages.upsert': { messages: [], type: 'notify' }, 'creds.update': {}, 'lid-mapping.update': { lid: ALICE_LID, pn: ALICE }, 'connection.update': {} };
+    const batch = {
+      'chats.delete': [ALICE],
+      'messages.upsert': { messages: [], type: 'notify' },
+      'creds.update': {},
+      'lid-mapping.update': { lid: ALICE_LID, pn: ALICE },
+      'connection.update': {},
+    };
     expect(eventsInApplyOrder(batch as BaileysEventBatch).map(({ event }) => event)).toEqual(['lid-mapping.update', 'messages.upsert', 'chats.delete']);
     expect(APPLY_ORDER.indexOf('chats.delete')).toBeGreaterThan(APPLY_ORDER.indexOf('messages.upsert'));
     expect(APPLY_ORDER.indexOf('messages.upsert')).toBeGreaterThan(APPLY_ORDER.indexOf('messaging-history.set'));

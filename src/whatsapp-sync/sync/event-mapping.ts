@@ -1,8 +1,9 @@
 import type { ChatType } from '../../chats/chat-type';
 import type { BaileysEventBatch } from '../sync-event-sink';
 import { chatTypeOf, isLidJid, isPnJid, lidPnPair, normalizeJid, STATUS_BROADCAST } from './jid';
+import { chatOfKey, MessageMappingContext, messageUpdateOps, reactionOps, receiptOps, removalOps, storedMessageOps } from './message-mapping';
 import type { ChatOp, ChatSnapshot, ContactOp, LinkOp, MessageOp, SyncOp } from './sync-ops';
-import { normalizeMuteEnd, normalizePinned, toEpochMs, toInt64 } from './values';
+import { normalizeMuteEnd, normalizePinned, storableText, toEpochMs, toInt64 } from './values';
 
 /**
  * Baileys events -> SyncOps, as pure functions: no I/O, no clock, input never mutated.
@@ -30,6 +31,10 @@ export const APPLY_ORDER = [
   'groups.upsert',
   'groups.update',
   'messages.upsert',
+  'messages.update',
+  'message-receipt.update',
+  'messages.reaction',
+  'messages.delete',
   'chats.update',
   'chats.delete',
   'messaging-history.status',
@@ -37,11 +42,14 @@ export const APPLY_ORDER = [
 
 export type AppliedEvent = (typeof APPLY_ORDER)[number];
 
+const MAX_SYNC_TYPE_LENGTH = 64;
+const MAX_MESSAGE_ID_LENGTH = 128;
 const HISTORY_SYNC_TYPES = ['initial_bootstrap', 'initial_status_v3', 'full', 'recent', 'push_name', 'non_blocking_data', 'on_demand'];
 
 /** proto.HistorySync.HistorySyncType as a name (a number live, possibly its name in a JSON recording). */
 export function historySyncTypeName(value: unknown): string | null {
-  if (typeof value === 'string' && value.trim()) return /^\d+$/.test(value) ? historySyncTypeName(Number(value)) : value.toLowerCase();
+  if (typeof value === 'string' && value.trim())
+    return /^\d+$/.test(value) ? historySyncTypeName(Number(value)) : storableText(value.toLowerCase(), MAX_SYNC_TYPE_LENGTH);
   if (typeof value === 'number' && Number.isInteger(value)) return HISTORY_SYNC_TYPES[value] ?? `type_${value}`;
   return null;
 }
@@ -52,12 +60,16 @@ export function eventsInApplyOrder(batch: BaileysEventBatch): { event: AppliedEv
   return APPLY_ORDER.filter((event) => present[event] !== undefined && present[event] !== null).map((event) => ({ event, data: present[event] }));
 }
 
-/** All ops of a batch, event after event in APPLY_ORDER. */
-export function mapBatch(batch: BaileysEventBatch, helpers: MappingHelpers): SyncOp[] {
-  return eventsInApplyOrder(batch).flatMap(({ event, data }) => mapEvent(event, data, helpers));
+/**
+ * All ops of a batch, event after event in APPLY_ORDER. `receivedAt` (ms) dates the changes
+ * whose event carries no time of its own (a revoke through messages.update).
+ */
+export function mapBatch(batch: BaileysEventBatch, helpers: MappingHelpers, receivedAt = 0): SyncOp[] {
+  return eventsInApplyOrder(batch).flatMap(({ event, data }) => mapEvent(event, data, helpers, receivedAt));
 }
 
-export function mapEvent(event: AppliedEvent, data: unknown, helpers: MappingHelpers): SyncOp[] {
+export function mapEvent(event: AppliedEvent, data: unknown, helpers: MappingHelpers, receivedAt = 0): SyncOp[] {
+  const context: MessageMappingContext = { receivedAt };
   switch (event) {
     case 'lid-mapping.update':
       return linkOps([data]);
@@ -65,15 +77,28 @@ export function mapEvent(event: AppliedEvent, data: unknown, helpers: MappingHel
     case 'contacts.update':
       return mapContacts(list(data));
     case 'messaging-history.set':
-      return mapHistorySet(record(data), helpers);
+      return mapHistorySet(record(data), helpers, context);
     case 'chats.upsert':
     case 'chats.update':
       return withLinksFirst(list(data).flatMap((chat) => mapChatChange(record(chat), event === 'chats.upsert', helpers)));
     case 'groups.upsert':
     case 'groups.update':
       return list(data).flatMap((group) => mapGroup(record(group)));
-    case 'messages.upsert':
-      return withLinksFirst(list(record(data).messages).flatMap((message) => mapMessage(record(message), helpers)));
+    case 'messages.upsert': {
+      // The chats' ops first, then the stored messages (which need their chat) as one run.
+      const messages = list(record(data).messages);
+      const ops = withLinksFirst(messages.flatMap((message) => mapMessage(record(message), helpers)));
+      for (const message of messages) for (const op of storedMessageOps(message, context)) ops.push(op);
+      return ops;
+    }
+    case 'messages.update':
+      return messageUpdateOps(list(data), context);
+    case 'message-receipt.update':
+      return receiptOps(list(data));
+    case 'messages.reaction':
+      return reactionOps(list(data), context);
+    case 'messages.delete':
+      return removalOps(data);
     case 'chats.delete':
       return list(data).flatMap((jid) => {
         const normalized = normalizeJid(jid);
@@ -86,7 +111,7 @@ export function mapEvent(event: AppliedEvent, data: unknown, helpers: MappingHel
   }
 }
 
-function mapHistorySet(data: Record<string, unknown>, helpers: MappingHelpers): SyncOp[] {
+function mapHistorySet(data: Record<string, unknown>, helpers: MappingHelpers, context: MessageMappingContext): SyncOp[] {
   const syncType = historySyncTypeName(data.syncType);
   const ops: SyncOp[] = [...linkOps(list(data.lidPnMappings)), ...mapContacts(list(data.contacts))];
   // Chats only come from conversation syncs: Baileys' processHistoryMessage gives a push-name sync
@@ -94,8 +119,16 @@ function mapHistorySet(data: Record<string, unknown>, helpers: MappingHelpers): 
   // syncs into one event, it carries the type of the last one (often push_name) for all of them.
   const chats = list(data.chats);
   for (const chat of chats) for (const op of mapHistoryChat(record(chat), helpers)) ops.push(op);
-  ops.push({ kind: 'history', syncType, progress: toInt64(data.progress), chats: chats.length });
-  return withLinksFirst(ops);
+  const ordered = withLinksFirst(ops);
+  // Every message the chunk carries, after the chats they belong to. The conversation snapshots
+  // already hold the chats' last activity and unread counts, so these only fill the store.
+  for (const message of list(data.messages))
+    for (const op of storedMessageOps(message, context)) {
+      op.history = true;
+      ordered.push(op);
+    }
+  ordered.push({ kind: 'history', syncType, progress: toInt64(data.progress), chats: chats.length });
+  return ordered;
 }
 
 /** The LID <-> phone-number links a chat record reveals through its pnJid / lidJid fields. */
@@ -190,10 +223,10 @@ function mapMessage(message: Record<string, unknown>, helpers: MappingHelpers): 
   if (participantPair) ops.push({ kind: 'link', ...participantPair });
 
   const fromMe = key.fromMe === true;
-  const isListBroadcast = remote.endsWith('@broadcast') && remote !== STATUS_BROADCAST;
-  const jid = isListBroadcast && !fromMe ? normalizeJid(key.participant) : remote;
-  const type: ChatType | null = jid ? chatTypeOf(jid) : null;
-  const id = typeof key.id === 'string' && key.id ? key.id : null;
+  const chat = chatOfKey(key);
+  const jid = chat?.jid;
+  const type: ChatType | null = chat?.chatType ?? null;
+  const id = typeof key.id === 'string' ? storableText(key.id, MAX_MESSAGE_ID_LENGTH) || null : null;
   if (!jid || !type || !id || !isReal(message, helpers)) return ops;
   const stub = message.messageStubType;
   const hasStub = typeof stub === 'number' ? stub > 0 : typeof stub === 'string' ? stub !== '' && stub !== 'UNKNOWN' && stub !== '0' : false;
@@ -265,8 +298,11 @@ function record(value: unknown): Record<string, unknown> {
   return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {};
 }
 
+/** A name from WhatsApp, cleaned and bounded (storableText); undefined when nothing is left of it. */
 function text(value: unknown): string | undefined {
-  return typeof value === 'string' && value.trim() !== '' ? value : undefined;
+  if (typeof value !== 'string') return undefined;
+  const cleaned = storableText(value);
+  return cleaned.trim() !== '' ? cleaned : undefined;
 }
 
 function maxOf(values: (number | null)[]): number | null {

@@ -3,7 +3,17 @@ import { chatTypeOf, lidPnPair, normalizeJid } from './jid';
 describe('JIDs', () => {
   it('normalizes like Baileys jidNormalizedUser, with hosted accounts folded onto their plain server', async () => {
     const { jidNormalizedUser } = await import('baileys');
-    for (const jid of ['15551234567@s.whatsapp.net', '15551234567:12@s.whatsapp.net', '15551234567_1:3@s.whatsapp.net', '15551234567@c.us', '123456789012345:4@lid', '120363040000000000@g.us', '1234567890@broadcast', 'status@broadcast', '120363100000000000@newsletter']) {
+    for (const jid of [
+      '15551234567@s.whatsapp.net',
+      '15551234567:12@s.whatsapp.net',
+      '15551234567_1:3@s.whatsapp.net',
+      '15551234567@c.us',
+      '123456789012345:4@lid',
+      '120363040000000000@g.us',
+      '1234567890@broadcast',
+      'status@broadcast',
+      '120363100000000000@newsletter',
+    ]) {
       expect(normalizeJid(jid)).toBe(jidNormalizedUser(jid));
     }
     expect(normalizeJid('15551234567:2@hosted')).toBe('15551234567@s.whatsapp.net');
@@ -31,5 +41,13 @@ describe('JIDs', () => {
     expect(lidPnPair('15551234567:1@s.whatsapp.net', '123456789012345@lid')).toEqual(pair);
     expect(lidPnPair('15551234567@s.whatsapp.net', '15551234568@s.whatsapp.net')).toBeNull();
     expect(lidPnPair('123456789012345@lid', undefined)).toBeNull();
+  });
+});
+
+describe('normalizeJid: hostile strings are no JIDs', () => {
+  it('refuses a NUL, half a surrogate pair or an absurd length', () => {
+    expect(normalizeJid('1555\u00001@s.whatsapp.net')).toBeNull();
+    expect(normalizeJid('1555\ud8001@s.whatsapp.net')).toBeNull();
+    expect(normalizeJid(`${'1'.repeat(300)}@s.whatsapp.net`)).toBeNull();
   });
 });

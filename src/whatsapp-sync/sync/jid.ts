@@ -1,12 +1,17 @@
 import type { ChatType } from '../../chats/chat-type';
+import { isStorableText } from '../../common/text/storable-text';
+
+/** Far above any real JID (a phone number or LID, a server name): a longer string is not one. */
+const MAX_JID_LENGTH = 256;
 
 /**
  * A JID as the stored copy keys it: `user@server` without device or agent, `c.us` as
  * `s.whatsapp.net`, hosted accounts folded onto their plain server (as Baileys' own
- * `jidNormalizedUser`/`cleanMessage` do). Null when it is not a JID.
+ * `jidNormalizedUser`/`cleanMessage` do). Null when it is not a JID, including a string too long
+ * to be one or holding characters PostgreSQL cannot store (NUL, half a surrogate pair).
  */
 export function normalizeJid(raw: unknown): string | null {
-  if (typeof raw !== 'string') return null;
+  if (typeof raw !== 'string' || raw.length > MAX_JID_LENGTH || !isStorableText(raw)) return null;
   const at = raw.indexOf('@');
   if (at <= 0) return null;
   // The user ends at the device (':') or agent ('_') suffix.

@@ -1,13 +1,13 @@
+import { GatewayMetrics } from '../../metrics/gateway-metrics';
 import { SyncMetrics } from './sync-metrics';
 
 describe('SyncMetrics', () => {
-  it('counts events per type, batch sizes and lag, and tells subscribers about each batch', () => {
-    const metrics = new SyncMetrics();
-    const samples: unknown[] = [];
-    metrics.subscribe((sample) => samples.push(sample));
+  it('counts events per type, batch sizes and lag, and each event on the Prometheus registry', async () => {
+    const gateway = new GatewayMetrics();
+    const metrics = new SyncMetrics(gateway);
     metrics.observeQueue(() => ({ S1: 2 }));
-    metrics.batchApplied('S1', ['messages.upsert', 'chats.update'], 3, 12);
-    metrics.batchApplied('S1', ['messages.upsert'], 1, 30);
+    metrics.batchApplied(['messages.upsert', 'chats.update'], 3, 12);
+    metrics.batchApplied(['messages.upsert'], 1, 30);
     metrics.batchFailed();
     expect(metrics.snapshot()).toEqual({
       eventsApplied: { 'messages.upsert': 2, 'chats.update': 1 },
@@ -17,9 +17,8 @@ describe('SyncMetrics', () => {
       lagMs: { last: 30, max: 30, sum: 42, count: 2 },
       queueDepths: { S1: 2 },
     });
-    expect(samples).toEqual([
-      { sessionId: 'S1', events: ['messages.upsert', 'chats.update'], ops: 3, lagMs: 12 },
-      { sessionId: 'S1', events: ['messages.upsert'], ops: 1, lagMs: 30 },
-    ]);
+    const text = await gateway.registry.metrics();
+    expect(text).toContain('gateway_sync_events_processed_total{event="messages.upsert"} 2');
+    expect(text).toContain('gateway_sync_events_processed_total{event="chats.update"} 1');
   });
 });

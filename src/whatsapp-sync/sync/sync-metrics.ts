@@ -1,4 +1,6 @@
 import { Injectable } from '@nestjs/common';
+import { Counter } from 'prom-client';
+import { GatewayMetrics } from '../../metrics/gateway-metrics';
 
 export interface SyncMetricsSnapshot {
   /** Events applied, per Baileys event name. */
@@ -13,21 +15,14 @@ export interface SyncMetricsSnapshot {
   queueDepths: Record<string, number>;
 }
 
-/** One applied batch, as a metrics exporter sees it. */
-export interface SyncBatchSample {
-  sessionId: string;
-  events: string[];
-  ops: number;
-  lagMs: number;
-}
-
 /**
- * In-process counters of the sync, for logs and for whatever exports metrics: an exporter (e.g.
- * a Prometheus registry) subscribes to the batches instead of the sync depending on it.
+ * The sync's counters: in-process ones for logs and tests (snapshot), and on the gateway's
+ * Prometheus registry `gateway_sync_events_processed_total{event}`, one per Baileys event per
+ * applied batch.
  */
 @Injectable()
 export class SyncMetrics {
-  private readonly listeners: ((sample: SyncBatchSample) => void)[] = [];
+  private readonly eventsProcessed: Counter<'event'>;
   private readonly eventsApplied: Record<string, number> = {};
   private batchesApplied = 0;
   private batchesFailed = 0;
@@ -35,17 +30,24 @@ export class SyncMetrics {
   private readonly lagMs = { last: 0, max: 0, sum: 0, count: 0 };
   private depths: () => Record<string, number> = () => ({});
 
+  constructor(metrics: GatewayMetrics) {
+    this.eventsProcessed = new Counter({
+      name: 'gateway_sync_events_processed_total',
+      help: 'WhatsApp sync events applied to the stored copy, by event name.',
+      labelNames: ['event'] as const,
+      registers: [metrics.registry],
+    });
+  }
+
   observeQueue(depths: () => Record<string, number>): void {
     this.depths = depths;
   }
 
-  /** Calls `listener` for every applied batch (after the counters are updated). */
-  subscribe(listener: (sample: SyncBatchSample) => void): void {
-    this.listeners.push(listener);
-  }
-
-  batchApplied(sessionId: string, events: string[], ops: number, lagMs: number): void {
-    for (const event of events) this.eventsApplied[event] = (this.eventsApplied[event] ?? 0) + 1;
+  batchApplied(events: string[], ops: number, lagMs: number): void {
+    for (const event of events) {
+      this.eventsApplied[event] = (this.eventsApplied[event] ?? 0) + 1;
+      this.eventsProcessed.inc({ event });
+    }
     this.batchesApplied++;
     this.batchOps.count++;
     this.batchOps.sum += ops;
@@ -54,7 +56,6 @@ export class SyncMetrics {
     this.lagMs.max = Math.max(this.lagMs.max, lagMs);
     this.lagMs.sum += lagMs;
     this.lagMs.count++;
-    for (const listener of this.listeners) listener({ sessionId, events, ops, lagMs });
   }
 
   batchFailed(): void {

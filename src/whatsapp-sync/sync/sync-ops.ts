@@ -1,11 +1,12 @@
 import type { ChatType } from '../../chats/chat-type';
+import type { MessageRemovalOp, StoredMessageOp } from './message-ops';
 
 /**
  * The stored copy's vocabulary: what Baileys' events mean for it, with every value already
  * normalized (JIDs, milliseconds, plain numbers). The event mapping produces these as pure data;
  * the store applies them. All times are milliseconds since the epoch.
  */
-export type SyncOp = LinkOp | ContactOp | ChatOp | MessageOp | DeleteOp | HistoryProgressOp | HistoryStatusOp;
+export type SyncOp = LinkOp | ContactOp | ChatOp | MessageOp | StoredMessageOp | MessageRemovalOp | DeleteOp | HistoryProgressOp | HistoryStatusOp;
 
 /** WhatsApp revealed that a `@lid` JID and a phone JID are the same person. */
 export interface LinkOp {

@@ -1,23 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { SyncStoreRepository } from './sync-store.repository';
-
-export interface SessionSyncStatus {
-  lastSyncAt: Date | null;
-  eventsApplied: number;
-  history: {
-    status: 'none' | 'running' | 'complete' | 'paused';
-    syncType: string | null;
-    progress: number | null;
-    chunks: number;
-    chats: number;
-    updatedAt: Date | null;
-  };
-}
+import type { SessionSyncStatus, SessionSyncStatusReader } from '../../sessions/session-sync-status';
+import { SyncStateStore } from './store/sync-state.store';
 
 /** A session's sync state as stored: its last sync time and the progress of its history sync. */
 @Injectable()
-export class SyncStatusService {
-  constructor(private readonly store: SyncStoreRepository) {}
+export class SyncStatusService implements SessionSyncStatusReader {
+  constructor(private readonly store: SyncStateStore) {}
 
   /** The caller has already checked that the session exists and is owned. */
   async statusOf(sessionId: string): Promise<SessionSyncStatus> {

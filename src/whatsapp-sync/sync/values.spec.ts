@@ -1,5 +1,5 @@
 import { MUTED_FOREVER } from '../../chats/chat-type';
-import { FAR_FUTURE_MS, normalizeMuteEnd, normalizePinned, toEpochMs, toInt64 } from './values';
+import { FAR_FUTURE_MS, MAX_WHATSAPP_TEXT, normalizeMuteEnd, normalizePinned, storableText, toEpochMs, toInt64 } from './values';
 
 describe('toInt64: 64-bit values become numbers once, at the edge', () => {
   it('takes numbers, bigints and decimal strings', () => {
@@ -58,5 +58,14 @@ describe('timestamps', () => {
     expect(normalizeMuteEnd(null, 'forever')).toBeNull();
     expect(normalizeMuteEnd(0, 'not-muted')).toBeNull();
     expect(normalizeMuteEnd(0, 'forever')).toBe(MUTED_FOREVER);
+  });
+});
+
+describe('storableText: names from WhatsApp, cleaned and bounded', () => {
+  it('drops what PostgreSQL refuses and cuts at MAX_WHATSAPP_TEXT without leaving half a surrogate pair', () => {
+    expect(storableText('Eve\u0000')).toBe('Eve');
+    expect(storableText('x'.repeat(5000))).toHaveLength(MAX_WHATSAPP_TEXT);
+    const cut = storableText(`${'x'.repeat(MAX_WHATSAPP_TEXT - 1)}😀`);
+    expect(cut).toBe('x'.repeat(MAX_WHATSAPP_TEXT - 1));
   });
 });

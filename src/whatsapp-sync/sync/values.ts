@@ -1,4 +1,19 @@
 import { MUTED_FOREVER } from '../../chats/chat-type';
+import { withoutUnstorable } from '../../common/text/storable-text';
+
+/** Longest name kept from WhatsApp (its own limits are far lower: 25 for a push name, 100 for a subject). */
+export const MAX_WHATSAPP_TEXT = 1024;
+
+/**
+ * A string from WhatsApp (a name, a subject, an id) as the stored copy keeps it: cut at
+ * MAX_WHATSAPP_TEXT characters, without the characters PostgreSQL refuses. Any WhatsApp user can
+ * put a NUL in their push name; stored as sent, it failed the whole batch's transaction.
+ */
+export function storableText(value: string, maxLength = MAX_WHATSAPP_TEXT): string {
+  const bounded = value.length > maxLength ? value.slice(0, maxLength) : value;
+  // The cut may leave half a surrogate pair at the end: the cleaning drops it.
+  return withoutUnstorable(bounded);
+}
 
 /**
  * The edge where Baileys' 64-bit values become plain numbers, once. They arrive as numbers, as

@@ -1,5 +1,4 @@
-import { ApiPageCursor, ApiPageLimit } from '../../../common/pagination/listing-page-query';
-import { PageQuery } from '../../../common/pagination/page-query';
+import { ApiPageCursor, ApiPageLimit, PageQuery } from '../../../common/pagination/page-query';
 
 export class ApiKeyPageQuery extends PageQuery {
   @ApiPageLimit('API keys')

@@ -1,7 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { ApiNextCursor } from '../../../common/pagination/next-cursor.property';
-import { CAPABILITIES } from '../../capabilities';
-import type { Capability } from '../../capabilities';
+import { CAPABILITIES } from '../../../common/capabilities';
+import type { Capability } from '../../../common/capabilities';
 import type { ApiKey } from '../api-key.entity';
 
 export class ApiKeyResponse {
@@ -17,7 +17,13 @@ export class ApiKeyResponse {
   @ApiProperty({ type: 'string', format: 'date-time', example: '2025-06-29T12:00:00.000Z' })
   createdAt: string;
 
-  @ApiProperty({ type: 'string', format: 'date-time', nullable: true, example: '2025-06-30T08:15:00.000Z', description: 'Last use, to the minute; null when never used.' })
+  @ApiProperty({
+    type: 'string',
+    format: 'date-time',
+    nullable: true,
+    example: '2025-06-30T08:15:00.000Z',
+    description: 'Last use, to the minute; null when never used.',
+  })
   lastUsedAt: string | null;
 
   @ApiProperty({ type: 'string', format: 'date-time', nullable: true, example: null, description: 'When it was revoked; null while it works.' })

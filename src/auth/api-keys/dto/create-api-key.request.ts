@@ -1,8 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsOptional, IsString, Length } from 'class-validator';
-import { CAPABILITIES } from '../../capabilities';
-import type { Capability } from '../../capabilities';
+import { CAPABILITIES } from '../../../common/capabilities';
+import type { Capability } from '../../../common/capabilities';
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 

@@ -1,0 +1,9 @@
+import { ApiPageCursor, ApiPageLimit, PageQuery } from '../../common/pagination/page-query';
+
+export class MessagePageQuery extends PageQuery {
+  @ApiPageLimit('messages')
+  declare limit: number;
+
+  @ApiPageCursor()
+  declare cursor?: string;
+}

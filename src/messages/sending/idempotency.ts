@@ -1,0 +1,80 @@
+import { Injectable } from '@nestjs/common';
+import { createHash } from 'node:crypto';
+import { AppError } from '../../common/errors/app-error';
+import { OutboxRepository } from './outbox.repository';
+
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+/** An Idempotency-Key and the hash of the request it came with (`message_outbox.idempotency_key`, `request_hash`). */
+export interface IdempotencyClaim {
+  key: string;
+  requestHash: Buffer;
+}
+
+/** JSON with sorted keys: the same body in any key order hashes the same. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
+    return `{${entries
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/**
+ * The one home of the Idempotency-Key rule of the outbox's write routes (Send message, reactions,
+ * edit, delete for everyone, mark read, chat changes; docs/sending.md): a key is 1 to 255 printable ASCII
+ * characters, kept 24 hours per organization; the same key with the same request (session and
+ * body, key order aside) answers the first answer again and writes nothing; another request with
+ * it is 409 `idempotency_key_reused`. Of two concurrent requests with one key the database lets
+ * one insert (the unique index `message_outbox_idempotency`); the other waits for it and answers
+ * its answer.
+ */
+@Injectable()
+export class IdempotentRequests {
+  constructor(private readonly outbox: OutboxRepository) {}
+
+  /**
+   * The claim of a request to the session: undefined without a key, 400 for a malformed key.
+   * `request` is what makes two requests the same: the body, and for the writes the route and its target.
+   */
+  claim(key: string | undefined, sessionId: string, request: unknown): IdempotencyClaim | undefined {
+    if (key === undefined) return undefined;
+    if (!IDEMPOTENCY_KEY.test(key))
+      throw AppError.invalidArgument('Idempotency-Key must be 1 to 255 printable ASCII characters', { parameter: 'Idempotency-Key' });
+    return { key, requestHash: createHash('sha256').update(sessionId).update('\n').update(canonical(request)).digest() };
+  }
+
+  /**
+   * The first answer to the claim's key when there is one (409 when it answered another request);
+   * else `accept`'s answer. `accept` stores the claim with its row (OutboxRepository) and answers
+   * undefined when a concurrent request took the key first: that request's answer is given then.
+   */
+  async run<T>(orgId: string, claim: IdempotencyClaim | undefined, accept: () => Promise<T | undefined>): Promise<T> {
+    if (claim) {
+      const first = await this.replay<T>(orgId, claim);
+      if (first !== undefined) return first;
+    }
+    const answer = await accept();
+    if (answer !== undefined) return answer;
+    const first = claim ? await this.replay<T>(orgId, claim) : undefined;
+    if (first === undefined)
+      throw new AppError('conflict', 'a request with this Idempotency-Key is in progress; retry it', { reason: 'idempotency_key_in_use' });
+    return first;
+  }
+
+  private async replay<T>(orgId: string, claim: IdempotencyClaim): Promise<T | undefined> {
+    const first = await this.outbox.firstAnswer(orgId, claim.key);
+    if (!first) return undefined;
+    if (!first.requestHash.equals(claim.requestHash)) {
+      throw new AppError('conflict', 'this Idempotency-Key was used with another request in the last 24 hours; use a new key for a new request', {
+        reason: 'idempotency_key_reused',
+        parameter: 'Idempotency-Key',
+      });
+    }
+    return first.response as T;
+  }
+}

@@ -1,0 +1,115 @@
+import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { AppConfig } from '../config/app-config';
+import { EventLogRepository } from '../events/event-log.repository';
+import { EventLogTail } from '../events/event-log-tail';
+import type { EventRouting } from '../events/gateway-event';
+import { jobQueueDb } from '../jobs/job-queue';
+import { JobQueue } from '../jobs/job-queue.service';
+import { deliveryJob } from './delivery-job';
+import { NewDelivery, WebhookRow, WebhooksRepository } from './webhooks.repository';
+import { WebhookWorker } from './webhook-worker';
+import { newUlid } from '../common/ulid';
+
+const PAGE = 1000;
+
+type Subscription = Pick<WebhookRow, 'id' | 'org_id' | 'event_types' | 'session_id' | 'starts_after_event'>;
+
+/** Whether the webhook wants the event: its org, one of its types, its session if it has one, committed after it was created. */
+export function wants(webhook: Subscription, event: EventRouting): boolean {
+  return (
+    webhook.org_id === event.org_id &&
+    webhook.event_types.includes(event.type) &&
+    (webhook.session_id === null || webhook.session_id === event.session_id) &&
+    BigInt(event.id) > BigInt(webhook.starts_after_event)
+  );
+}
+
+/**
+ * Turns the event log into webhook deliveries: reads the events after the shared dispatch
+ * position, creates one delivery per (event, webhook that wants it) and queues its first attempt,
+ * and moves the position, all in one transaction. Any replica may run it; the position row is
+ * locked (SKIP LOCKED), so one dispatches at a time and a crash in between changes nothing.
+ */
+@Injectable()
+export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('Webhooks');
+  private running?: Promise<void>;
+  private again = false;
+  private stopped = false;
+  private unsubscribe?: () => void;
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly webhooks: WebhooksRepository,
+    private readonly log: EventLogRepository,
+    private readonly tail: EventLogTail,
+    private readonly jobs: JobQueue,
+    private readonly workers: WebhookWorker,
+    private readonly config: AppConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.unsubscribe = this.tail.subscribe(() => this.wake());
+    // Also on a timer: a wake that found the position locked by another replica's dispatch is not lost.
+    this.timer = setInterval(() => this.wake(), this.config.events.pollIntervalMs).unref();
+    this.wake();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    this.unsubscribe?.();
+    clearInterval(this.timer);
+    await this.running;
+  }
+
+  wake(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.dispatchAll()
+      .catch((error: unknown) => this.logger.warn({ err: error }, 'dispatching webhook deliveries failed; retrying at the next poll'))
+      .finally(() => {
+        this.running = undefined;
+        if (this.again) {
+          this.again = false;
+          this.wake();
+        }
+      });
+  }
+
+  /** Dispatches until the log is caught up (or another replica holds the position). */
+  async dispatchAll(): Promise<void> {
+    for (;;) {
+      const { events, deliveries } = await this.dispatchPage();
+      if (deliveries > 0) this.workers.wake(deliveries);
+      if (this.stopped || events < PAGE) return;
+    }
+  }
+
+  private async dispatchPage(): Promise<{ events: number; deliveries: number }> {
+    const boss = await this.jobs.started();
+    return this.webhooks.transaction(async (manager) => {
+      const position = await this.webhooks.lockDispatchPosition(manager);
+      if (position === undefined) return { events: 0, deliveries: 0 };
+      const events = await this.log.readRoutingAfter(position, PAGE, manager);
+      if (events.length === 0) return { events: 0, deliveries: 0 };
+      const subscriptions = await this.webhooks.enabledWebhooksOf(manager, [...new Set(events.map((event) => event.org_id))]);
+      const deliveries: NewDelivery[] = [];
+      for (const event of events) {
+        for (const webhook of subscriptions)
+          if (wants(webhook, event)) deliveries.push({ id: newUlid(), webhook_id: webhook.id, event_id: event.id, replay: false });
+      }
+      await this.webhooks.insertDeliveries(manager, deliveries);
+      if (deliveries.length > 0) {
+        await boss.insert(
+          deliveries.map((delivery) => deliveryJob(delivery.id, 1, this.config.webhooks.timeoutMs)),
+          { db: jobQueueDb((sql, params) => manager.query(sql, params)) },
+        );
+      }
+      await this.webhooks.setDispatchPosition(manager, BigInt(events[events.length - 1].id));
+      return { events: events.length, deliveries: deliveries.length };
+    });
+  }
+}
