@@ -247,6 +247,15 @@ describe('sending through the WhatsApp simulator', () => {
       const [, received] = await receivedBy(phone, BOB, 2);
       expect(received.message).toMatchObject({ reactionMessage: { text: '❤️', key: { id: accepted.body.key.id, fromMe: true } } });
       await waitFor(async () => (await write(reaction.body.id)).queue === null, WAIT_MS);
+      // Baileys emits its own sent reaction as an event ~100 ms after sending it (its event buffer's
+      // flush). A message Bob sends now reaches the sync behind it: once that message is stored,
+      // the echo has been handled, and still the stored message has no reaction.
+      const answer = await simulator.sendMessage({ to: phone, from: BOB, text: 'Seen it' });
+      await waitFor(async () => {
+        const chat = (await listAllChats(gateway, sessionId)).find((each) => each.jid === BOB);
+        const page = chat ? await api(gateway, `/sessions/${sessionId}/chats/${chat.id}/messages`) : undefined;
+        return (page?.body.data as any[] | undefined)?.some((each) => each.key.id === answer);
+      }, WAIT_MS);
       expect((await write(reaction.body.id)).status).toBe('pending');
       expect((await message()).reactions).toEqual([]);
       expect(await simulator.releaseAcks(phone, BOB)).toBe(1);

@@ -17,6 +17,7 @@ import { rememberCertificateChecks } from './certificate-check-cache';
 import { unreachable } from './last-error';
 import { ConnectionEvent, ConnectionListener, EngineConnection, MediaReuploadRequest, SentMessage, WhatsAppEngine, WriteRefusedError } from './whatsapp-engine';
 import { withTimeout } from '../../common/async/with-timeout';
+import { PendingWrites } from './pending-writes';
 import { CHAT_CHANGE_ORDER } from '../../messages/sending/outgoing-message';
 import type { ChatChanges, OutgoingContent, OutgoingKey, OutgoingLastMessage, OutgoingMessage } from '../../messages/sending/outgoing-message';
 import { MUTED_FOREVER } from '../../chats/chat-type';
@@ -93,6 +94,8 @@ class BaileysConnection implements EngineConnection {
   private readonly awaitingAck = new Map<string, (error: string | undefined) => void>();
   /** The same for read receipts (by the id of the receipt: its first message's). */
   private readonly awaitingReceiptAck = new Map<string, (error: string | undefined) => void>();
+  /** Reactions, edits and deletes sent whose ack has not come: Baileys' echo of them is not stored before it (pending-writes.ts). */
+  private readonly pendingWrites = new PendingWrites();
   /** A chat change's app-state patch is on its way (one at a time: the outbox sends one write at a time per session). */
   private changingChat = false;
 
@@ -108,7 +111,8 @@ class BaileysConnection implements EngineConnection {
     this.sessionId = fence.sessionId;
     this.closedPromise = new Promise((resolve) => (this.markClosed = resolve));
     // Baileys does not await the handler: chain the batches so each is handled after the previous one.
-    socket.ev.process((batch) => {
+    socket.ev.process((events) => {
+      const batch = this.pendingWrites.withoutEchoes(events);
       this.queue = this.queue.then(() => this.handle(batch));
       return this.queue;
     });
@@ -255,12 +259,19 @@ class BaileysConnection implements EngineConnection {
               ],
             }
           : { 'messages.update': [{ key: target, update: { message: null, messageStubType: this.baileys.proto.WebMessageInfo.StubType.REVOKE } }] };
+    this.pendingWrites.add(message.waId, content.kind, content.target.waId);
     const ack = this.expectAck(this.awaitingAck, message.waId, async (error) => {
+      this.pendingWrites.delete(message.waId);
       if (error) return error;
       await this.feed(change);
       return null;
     });
-    await this.sent(this.awaitingAck, message.waId, () => this.socket.sendMessage(message.jid, built, { messageId: message.waId }));
+    try {
+      await this.sent(this.awaitingAck, message.waId, () => this.socket.sendMessage(message.jid, built, { messageId: message.waId }));
+    } catch (error) {
+      this.pendingWrites.delete(message.waId);
+      throw error;
+    }
     return { ack };
   }
 
@@ -270,7 +281,11 @@ class BaileysConnection implements EngineConnection {
     id: string,
     onAck: (error: string | undefined) => Promise<string | null> | string | null,
   ): Promise<string | null> {
-    if (awaiting.size >= MAX_AWAITING_ACK) awaiting.delete(awaiting.keys().next().value!);
+    if (awaiting.size >= MAX_AWAITING_ACK) {
+      const oldest = awaiting.keys().next().value!;
+      awaiting.delete(oldest);
+      this.pendingWrites.delete(oldest);
+    }
     return new Promise((resolve, reject) =>
       awaiting.set(id, (error) => {
         Promise.resolve(error).then(onAck).then(resolve, reject);
