@@ -8,21 +8,50 @@ import type { EventRow } from './gateway-event';
 export const EVENTS_CHANNEL = 'gateway_events';
 const PAGE = 1000;
 const RECONNECT_DELAY_MS = 1000;
+/** How soon a read stopped at a missing id looks again (a committing transaction's NOTIFY usually comes first). */
+const GAP_RECHECK_MS = 50;
+/** Checkpoints kept while transactions are still running; past this, the newest absorbs the next (a safe over-estimate). */
+const MAX_CHECKPOINTS = 64;
+
+/**
+ * Every number the sequence had handed out up to `through` was taken by a transaction with an id
+ * below `xmax` (the sequence was read before the snapshot that gave `xmax`): once all of those have
+ * ended, every event up to `through` is visible or will never be.
+ */
+interface Checkpoint {
+  through: bigint;
+  xmax: bigint;
+}
 
 export type TailListener = (events: readonly EventRow[]) => void;
 
 /**
- * This replica's view of the end of the event log: it follows the log in commit order (woken by
+ * This replica's view of the end of the event log: it follows the log in id order (woken by
  * PostgreSQL NOTIFY from whichever replica or process committed, and polling every
  * EVENTS_POLL_INTERVAL_MS in case a notification was missed) and hands each new event, once, to
  * every listener. One reader per replica, however many streams are open.
+ *
+ * Transactions number their events as they commit, concurrently (migration 1796590000000), so an
+ * id may become visible after a higher one. The tail hands out an event only when every id below
+ * it is settled: visible, or taken by a transaction that has ended without it (rolled back). A
+ * missing id holds the tail until its transaction commits (its NOTIFY wakes the tail) or is known
+ * to have ended. `settledThrough` is the bound every other reader of the log reads up to, so no
+ * reader ever finds a new event below one it has seen.
  */
 @Injectable()
 export class EventLogTail implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('EventLog');
   private readonly listeners = new Set<TailListener>();
-  /** Unknown until the log was first read (the replica may boot before the migrations ran). */
+  /** Every event up to here was handed out or is settled as never to be; unknown until the log was first read (the replica may boot before the migrations ran). */
   private position?: bigint;
+  /** The ids up to here, handed out by the sequence before the tail started, are settled too (see `settledThrough`). */
+  private startedSettled = false;
+  private startedAt?: bigint;
+  private checkpoints: Checkpoint[] = [];
+  /** The highest `through` of a checkpoint whose transactions have all ended. */
+  private settledNumbers = 0n;
+  private recheck?: NodeJS.Timeout;
+  private readonly settledWaiters: (() => void)[] = [];
   private reading?: Promise<void>;
   private again = false;
   private client?: Client;
@@ -35,7 +64,6 @@ export class EventLogTail implements OnModuleInit, OnApplicationShutdown {
   ) {}
 
   async onModuleInit(): Promise<void> {
-    this.position = await this.log.lastId().catch(() => undefined);
     await this.listen();
     this.timer = setInterval(() => this.wake(), this.config.events.pollIntervalMs).unref();
   }
@@ -43,13 +71,34 @@ export class EventLogTail implements OnModuleInit, OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
+    clearTimeout(this.recheck);
     await this.client?.end().catch(() => undefined);
     await this.reading;
   }
 
-  /** The id of the newest event handed to listeners (0 before the log could be read). */
+  /** Where listeners are: the newest id handed to them, or settled past (0 before the log could be read). A stream "from now" starts here. */
   get lastSeenId(): bigint {
     return this.position ?? 0n;
+  }
+
+  /**
+   * The id up to which the log is settled: no event at or below it can still appear. Undefined
+   * until the numbers taken before the tail started are settled too (usually at its first read).
+   */
+  get settledThrough(): bigint | undefined {
+    return this.startedSettled ? this.position : undefined;
+  }
+
+  /** `settledThrough`, once known. */
+  async settled(): Promise<bigint> {
+    while (this.settledThrough === undefined) {
+      if (this.stopped) throw new Error('the event log tail has stopped');
+      await new Promise<void>((resolve) => {
+        this.settledWaiters.push(resolve);
+        this.wake();
+      });
+    }
+    return this.settledThrough;
   }
 
   subscribe(listener: TailListener): () => void {
@@ -76,20 +125,69 @@ export class EventLogTail implements OnModuleInit, OnApplicationShutdown {
   }
 
   private async readNew(): Promise<void> {
-    this.position ??= await this.log.lastId();
     for (;;) {
-      const rows = await this.log.readAfter(this.position, PAGE);
-      if (rows.length === 0) return;
-      this.position = BigInt(rows[rows.length - 1].id);
-      for (const listener of this.listeners) {
-        try {
-          listener(rows);
-        } catch (error) {
-          this.logger.error({ err: error }, 'event listener failed');
-        }
+      // The sequence first, then the snapshot: every number up to `through` was taken by a transaction the snapshot knows.
+      const through = await this.log.numberedThrough();
+      // The first read starts at the end: what was numbered before it is not handed out, but must settle before others read up to it.
+      if (this.position === undefined) this.startedAt = this.position = through;
+      const { rows, xmin, xmax } = await this.log.readEnd(this.position, through, PAGE);
+      const settled = this.settle({ through, xmax }, xmin);
+      const ready = this.handOut(rows, settled);
+      if (!this.startedSettled && settled >= this.startedAt!) {
+        this.startedSettled = true;
+        this.settledWaiters.splice(0).forEach((resolve) => resolve());
+      }
+      if (ready < rows.length || (rows.length < PAGE && this.position < through) || !this.startedSettled) {
+        // Stopped at a missing id: a transaction still committing (its NOTIFY wakes the tail) or one that rolled back.
+        this.recheckSoon();
+        return;
       }
       if (rows.length < PAGE) return;
     }
+  }
+
+  /** Hands out the rows that follow the position without an unsettled gap; returns how many. */
+  private handOut(rows: EventRow[], settled: bigint): number {
+    let count = 0;
+    for (const row of rows) {
+      const id = BigInt(row.id);
+      if (id !== this.position! + 1n && id - 1n > settled) break;
+      this.position = id;
+      count++;
+    }
+    // Settled and still missing below the end of what was read: never to be (rolled back).
+    if (count === rows.length && rows.length < PAGE && settled > this.position!) this.position = settled;
+    if (count > 0) this.notify(count === rows.length ? rows : rows.slice(0, count));
+    return count;
+  }
+
+  /** Adds the read's checkpoint; returns the highest `through` whose transactions have all ended (as of `xmin`). */
+  private settle(checkpoint: Checkpoint, xmin: bigint): bigint {
+    const last = this.checkpoints[this.checkpoints.length - 1];
+    if (!last || checkpoint.through > last.through) {
+      if (this.checkpoints.length >= MAX_CHECKPOINTS) this.checkpoints[this.checkpoints.length - 1] = checkpoint;
+      else this.checkpoints.push(checkpoint);
+    }
+    while (this.checkpoints.length > 0 && this.checkpoints[0].xmax <= xmin) this.settledNumbers = this.checkpoints.shift()!.through;
+    return this.settledNumbers;
+  }
+
+  private notify(rows: readonly EventRow[]): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(rows);
+      } catch (error) {
+        this.logger.error({ err: error }, 'event listener failed');
+      }
+    }
+  }
+
+  private recheckSoon(): void {
+    if (this.recheck || this.stopped) return;
+    this.recheck = setTimeout(() => {
+      this.recheck = undefined;
+      this.wake();
+    }, GAP_RECHECK_MS).unref();
   }
 
   private async listen(): Promise<void> {

@@ -31,7 +31,7 @@ export interface StreamRequest {
 
 /**
  * One SSE stream: the org's events after the resume position, from the event log, then live from
- * the replica's tail, each once and in commit order. Every message that is not a heartbeat carries
+ * the replica's tail, each once and in id order. Every message that is not a heartbeat carries
  * an id, so a client that reconnects (after a drop, a slow-consumer cut, or a shutdown) resumes
  * exactly where it stopped.
  */
@@ -131,7 +131,8 @@ export class EventStreamService {
       // Before every page: retention may sweep while a long backlog is read.
       gap(await this.log.sweptThrough(request.orgId));
       if (closed()) return;
-      const rows = await this.log.readForOrgAfter(request.orgId, position(), request.filter, CATCH_UP_PAGE);
+      // Up to the settled horizon: above it the tail hands events to the stream as they settle.
+      const rows = await this.log.readForOrgAfter(request.orgId, position(), await this.tail.settled(), request.filter, CATCH_UP_PAGE);
       rows.forEach(send);
       if (rows.length < CATCH_UP_PAGE) return;
     }

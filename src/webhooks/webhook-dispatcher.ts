@@ -93,7 +93,10 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
     return this.webhooks.transaction(async (manager) => {
       const position = await this.webhooks.lockDispatchPosition(manager);
       if (position === undefined) return { events: 0, deliveries: 0 };
-      const events = await this.log.readRoutingAfter(position, PAGE, manager);
+      // Up to the settled horizon (a later event may still take a lower id below it); the tail wakes the dispatcher as it moves.
+      const settled = this.tail.settledThrough;
+      if (settled === undefined) return { events: 0, deliveries: 0 };
+      const events = await this.log.readRoutingAfter(position, settled, PAGE, manager);
       if (events.length === 0) return { events: 0, deliveries: 0 };
       const subscriptions = await this.webhooks.enabledWebhooksOf(manager, [...new Set(events.map((event) => event.org_id))]);
       const deliveries: NewDelivery[] = [];

@@ -3,6 +3,7 @@ import { AppError } from '../common/errors/app-error';
 import { CursorCodec } from '../common/pagination/cursor-codec';
 import { pageOf, PageQuery, rowsToRead } from '../common/pagination/page-query';
 import { EventLogRepository } from '../events/event-log.repository';
+import { EventLogTail } from '../events/event-log-tail';
 import { jobQueueDb } from '../jobs/job-queue';
 import { JobQueue } from '../jobs/job-queue.service';
 import { SessionOwnership } from '../sessions/session-ownership';
@@ -32,6 +33,7 @@ export class WebhooksService {
     private readonly policy: NetworkPolicy,
     private readonly sessions: SessionOwnership,
     private readonly log: EventLogRepository,
+    private readonly tail: EventLogTail,
     private readonly jobs: JobQueue,
     private readonly cursors: CursorCodec,
     private readonly config: AppConfig,
@@ -126,8 +128,9 @@ export class WebhooksService {
     const deliveries: NewDelivery[] = [];
     let after = 0n;
     let truncated = false;
+    const settled = await this.tail.settled();
     for (;;) {
-      const events = await this.log.readForOrgBetween(orgId, from, to, after, REPLAY_PAGE);
+      const events = await this.log.readForOrgBetween(orgId, from, to, after, settled, REPLAY_PAGE);
       for (const event of events) {
         if (!wants(subscription, event)) continue;
         if (deliveries.length === MAX_REPLAY) truncated = true;

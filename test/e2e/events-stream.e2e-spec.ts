@@ -1,3 +1,4 @@
+import { EventLogTail } from '../../src/events/event-log-tail';
 import { EventRetention } from '../../src/events/event-retention';
 import { ChatSyncService } from '../../src/whatsapp-sync/sync/chat-sync.service';
 import { IsolatedDatabase, isolatedDatabase } from '../support/isolated-database';
@@ -132,6 +133,47 @@ describe('Event log and stream', () => {
       expect(seen.map((event) => event.id)).toEqual([...seen.map((event) => event.id)].sort());
       expect(new Set(seen.map((event) => event.id)).size).toBe(seen.length);
       second.close();
+    });
+
+    it('hands out an event numbered before another but committed after it first, never skipping it; a number a rolled-back transaction took holds nothing up', async () => {
+      const tenant = await a.createTenant();
+      const [early, late, after] = ['6284500000001@s.whatsapp.net', '6284500000002@s.whatsapp.net', '6284500000003@s.whatsapp.net'];
+      await a.insertChats(tenant.sessionId, [{ jid: early }, { jid: late }, { jid: after }]);
+      const stream = await open(b, tenant);
+      const names = () => stream.events().map((event) => event.json.data.name as string);
+
+      // A transaction numbers its events (SET CONSTRAINTS ... IMMEDIATE publishes now) and stays open.
+      const slow = a.dataSource.createQueryRunner();
+      await slow.connect();
+      await slow.startTransaction();
+      await slow.query(`UPDATE chats SET name = 'numbered first' WHERE session_id = $1 AND jid = $2`, [tenant.sessionId, early]);
+      await slow.query(`SET CONSTRAINTS ALL IMMEDIATE`);
+      const [{ id: first }] = await slow.query(`SELECT max(id)::text AS id FROM events WHERE org_id = $1`, [tenant.orgId]);
+      // Another commits a higher number meanwhile, without waiting for the first (the event log holds no lock through commits).
+      await rename(a, tenant, late, 'committed first');
+      // Two heartbeats later the tail has long read the higher number; it holds it back behind the open one.
+      const beats = () => stream.messages.filter((message) => message.comments.includes('heartbeat')).length;
+      const seenBeats = beats();
+      await stream.waitFor(() => beats() >= seenBeats + 2);
+      expect(names()).toEqual([]);
+      expect(b.app.get(EventLogTail).lastSeenId).toBeLessThan(BigInt(first));
+      await slow.commitTransaction();
+      await slow.release();
+      await stream.waitFor(() => stream.events().length >= 2);
+      expect(names()).toEqual(['numbered first', 'committed first']);
+
+      const undone = a.dataSource.createQueryRunner();
+      await undone.connect();
+      await undone.startTransaction();
+      await undone.query(`UPDATE chats SET name = 'rolled back' WHERE session_id = $1 AND jid = $2`, [tenant.sessionId, early]);
+      await undone.query(`SET CONSTRAINTS ALL IMMEDIATE`);
+      await undone.rollbackTransaction();
+      await undone.release();
+      await rename(a, tenant, after, 'after the rollback');
+      await stream.waitFor(() => stream.events().length >= 3);
+      expect(names()).toEqual(['numbered first', 'committed first', 'after the rollback']);
+      expect(stream.events().map((event) => event.id)).toEqual([...stream.events().map((event) => event.id)].sort());
+      stream.close();
     });
 
     it('tells a client resuming from an id that retention swept that events are missing (a gap message), then streams on', async () => {

@@ -12,7 +12,8 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  *
  * Publication holds a transaction-level advisory lock from the moment it numbers the events until
  * the commit is visible, so event ids grow in commit order: a reader that has seen id N will never
- * later find a new event below N (the SSE resume and the webhook dispatcher rely on this).
+ * later find a new event below N (the SSE resume and the webhook dispatcher rely on this). Migration
+ * 1796590000000 drops the lock: readers read up to the settled horizon instead (event-log-tail.ts).
  */
 export class EventLog1765018000000 implements MigrationInterface {
   name = 'EventLog1765018000000';

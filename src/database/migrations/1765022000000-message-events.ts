@@ -127,14 +127,22 @@ export class MessageEvents1765022000000 implements MigrationInterface {
   }
 }
 
-// The publisher of migration 1765018000000 with the messages' events added; `ready` excludes message rows too.
-const publish = (withMessages: boolean) => `
+/**
+ * The publisher of migration 1765018000000 with the messages' events added; `ready` excludes message
+ * rows too. `serialised`: publication holds the event log's advisory lock through the commit (until
+ * migration 1796590000000, which drops it: readers read only what is settled, event-log-tail.ts).
+ */
+export const publish = (withMessages: boolean, serialised = true) => `
   CREATE OR REPLACE FUNCTION event_publish() RETURNS trigger LANGUAGE plpgsql AS $$
   DECLARE
     last_id bigint;
     now_ms constant bigint := (extract(epoch FROM clock_timestamp()) * 1000)::bigint;
-  BEGIN
-    PERFORM pg_advisory_xact_lock(hashtextextended('gateway:event-log', 0));
+  BEGIN${
+    serialised
+      ? `
+    PERFORM pg_advisory_xact_lock(hashtextextended('gateway:event-log', 0));`
+      : ''
+  }
     WITH staged AS (DELETE FROM event_staging WHERE tx = NEW.tx RETURNING *),
     chat_changes AS (
       SELECT chat_id, min(seq) AS seq, bool_or(chat_op = 'i') AS created,

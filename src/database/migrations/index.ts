@@ -14,6 +14,7 @@ import { OutboxResponseText1796577767720 } from './1796577767720-outbox-response
 import { OutboxChatChanges1796579388315 } from './1796579388315-outbox-chat-changes';
 import { OutboxWriteAcks1796581050828 } from './1796581050828-outbox-write-acks';
 import { MediaStaging1796582246948 } from './1796582246948-media-staging';
+import { EventLogUnserialised1796590000000 } from './1796590000000-event-log-unserialised';
 
 /** Every migration, in order. A new migration file is added here too. */
 export const MIGRATIONS = [
@@ -33,4 +34,5 @@ export const MIGRATIONS = [
   OutboxChatChanges1796579388315,
   OutboxWriteAcks1796581050828,
   MediaStaging1796582246948,
+  EventLogUnserialised1796590000000,
 ];
