@@ -72,6 +72,8 @@ export class EventLogTail implements OnModuleInit, OnApplicationShutdown {
     this.stopped = true;
     clearInterval(this.timer);
     clearTimeout(this.recheck);
+    // Whoever waits for the horizon sees the tail stopped.
+    this.settledWaiters.splice(0).forEach((resolve) => resolve());
     await this.client?.end().catch(() => undefined);
     await this.reading;
   }
