@@ -96,7 +96,7 @@ export class AppConfig {
   };
   readonly sync: { recordDir?: string; chunkSize: number; maxConcurrentSessions: number };
   readonly messages: { retentionSweepMs: number; retentionBatch: number };
-  readonly sending: { ratePerMinute: number; burst: number; jitterMs: number; expiryMs: number; pollMs: number; media: MediaLimits };
+  readonly sending: { ratePerMinute: number; burst: number; jitterMs: number; expiryMs: number; pollMs: number; ackTimeoutMs: number; media: MediaLimits };
   readonly events: { retentionHours: number; heartbeatMs: number; pollIntervalMs: number };
   readonly webhooks: {
     allowedNetworks: string[];
@@ -172,6 +172,7 @@ export class AppConfig {
       jitterMs: env.SEND_JITTER_MS,
       expiryMs: env.SEND_EXPIRY_MS,
       pollMs: env.SEND_POLL_MS,
+      ackTimeoutMs: env.SEND_ACK_TIMEOUT_MS,
       media: {
         image: { maxBytes: env.MEDIA_IMAGE_MAX_BYTES, types: env.MEDIA_IMAGE_TYPES.split(',') },
         video: { maxBytes: env.MEDIA_VIDEO_MAX_BYTES, types: env.MEDIA_VIDEO_TYPES.split(',') },

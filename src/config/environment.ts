@@ -361,6 +361,13 @@ export class EnvironmentVariables {
 
   @Transform(toInt)
   @IsInt()
+  @Min(1_000)
+  @Max(3_600_000)
+  /** a message or write handed to WhatsApp whose server ack has not come within this many ms is sent again, under the same WhatsApp id */
+  SEND_ACK_TIMEOUT_MS = 60_000;
+
+  @Transform(toInt)
+  @IsInt()
   @Min(1)
   @Max(2_147_483_647)
   /** media sending: the largest image a send may upload, in bytes */

@@ -15,6 +15,7 @@ import { OutboxChatChanges1796579388315 } from './1796579388315-outbox-chat-chan
 import { OutboxWriteAcks1796581050828 } from './1796581050828-outbox-write-acks';
 import { MediaStaging1796582246948 } from './1796582246948-media-staging';
 import { EventLogUnserialised1796590000000 } from './1796590000000-event-log-unserialised';
+import { OutboxAckTimeout1796591000000 } from './1796591000000-outbox-ack-timeout';
 
 /** Every migration, in order. A new migration file is added here too. */
 export const MIGRATIONS = [
@@ -35,4 +36,5 @@ export const MIGRATIONS = [
   OutboxWriteAcks1796581050828,
   MediaStaging1796582246948,
   EventLogUnserialised1796590000000,
+  OutboxAckTimeout1796591000000,
 ];

@@ -96,5 +96,9 @@ export const SEND_FAILURES = {
   rejected:
     'WhatsApp refused the message (an error acknowledgement); check that the recipient is on WhatsApp and that the account may message them, then send it again',
   changeRefused: 'WhatsApp refused the chat change (an app-state error); the chat keeps its state on WhatsApp, as List chats shows it',
+  unacknowledged:
+    'WhatsApp did not acknowledge the message after 3 attempts (SEND_ACK_TIMEOUT_MS each; the connection may keep dropping); it may not have reached the recipient: check the session and send it again',
+  unacknowledgedMedia:
+    'WhatsApp did not acknowledge the media message within SEND_ACK_TIMEOUT_MS (a file is not sent twice: its upload is gone); it may not have reached the recipient: send it again',
 } as const;
 export type SendFailure = keyof typeof SEND_FAILURES;

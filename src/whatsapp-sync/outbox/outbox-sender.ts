@@ -69,6 +69,28 @@ const EXPIRE = `
   staged AS (DELETE FROM media_staging s USING expired e WHERE s.outbox_id = e.id)
   UPDATE messages m SET status = GREATEST(m.status, $2) FROM expired e WHERE m.session_id = e.session_id AND m.id = e.message_id AND e.action = 'send'`;
 
+// Any replica: what was handed to WhatsApp and has had no server ack for SEND_ACK_TIMEOUT_MS. A
+// send whose message has moved past pending (its ack came through the sync), or is gone, is settled.
+// The rest go back to the queue, to be sent again under the same WhatsApp id (WhatsApp and the
+// recipient take an id once: the connection may have dropped after the message left), up to
+// MAX_ATTEMPTS; a media message is not (its staged file was deleted once handed over) and fails.
+const SWEEP_UNACKED = `
+  WITH due AS (
+    SELECT o.id, o.action, o.attempts, (o.content -> 'content' ->> 'kind') = 'media' AS media,
+      o.action = 'send' AND (m.status IS NULL OR m.status > $2) AS settled
+    FROM message_outbox o LEFT JOIN messages m ON m.session_id = o.session_id AND m.id = o.message_id
+    WHERE o.state = 'sent' AND o.acked_at IS NULL AND o.finished_at < now() - $1 * interval '1 millisecond'
+    ORDER BY o.finished_at LIMIT 500 FOR UPDATE OF o SKIP LOCKED),
+  settled AS (UPDATE message_outbox o SET acked_at = now() FROM due WHERE o.id = due.id AND due.settled),
+  retried AS (
+    UPDATE message_outbox o SET state = 'pending', claimed_epoch = NULL, finished_at = NULL
+    FROM due WHERE o.id = due.id AND NOT due.settled AND NOT due.media AND due.attempts < $3),
+  failed AS (
+    UPDATE message_outbox o SET state = 'failed', failure_reason = CASE WHEN due.media THEN $5 ELSE $4 END, finished_at = now()
+    FROM due WHERE o.id = due.id AND NOT due.settled AND (due.media OR due.attempts >= $3)
+    RETURNING o.session_id, o.message_id, o.action)
+  UPDATE messages m SET status = GREATEST(m.status, $6) FROM failed f WHERE m.session_id = f.session_id AND m.id = f.message_id AND f.action = 'send'`;
+
 interface Claimed {
   id: string;
   /** null for a chat's read receipts */
@@ -86,14 +108,15 @@ interface Claimed {
  * pacing allows, one at a time per session. A message is claimed under the lease fence (its
  * epoch written on the row), sent under its fixed WhatsApp id, then marked handed over (the
  * message's status waits for WhatsApp's server ack, through the sync); a holder that
- * dies in between leaves it to the next holder, which sends the same message again.
+ * dies in between leaves it to the next holder, which sends the same message again. One whose
+ * server ack does not come within SEND_ACK_TIMEOUT_MS is sent again too (SWEEP_UNACKED).
  */
 @Injectable()
 export class OutboxSender implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('Outbox');
   private timer?: NodeJS.Timeout;
   private readonly draining = new Set<string>();
-  private expiring = false;
+  private sweeping = false;
   private looking = false;
   private sweptAt = 0;
   private readonly staging: MediaStaging;
@@ -117,7 +140,7 @@ export class OutboxSender implements OnApplicationBootstrap, BeforeApplicationSh
   }
 
   private tick(): void {
-    void this.expire();
+    void this.sweep();
     if (this.looking) return;
     const idle = this.connections.connectedRunners().filter((runner) => !this.draining.has(runner.sessionId));
     if (idle.length === 0) return;
@@ -148,11 +171,20 @@ export class OutboxSender implements OnApplicationBootstrap, BeforeApplicationSh
     return new Set(rows.map((row) => row.session_id));
   }
 
-  private async expire(): Promise<void> {
-    if (this.expiring) return;
-    this.expiring = true;
+  /** Fails expired messages, sends again what WhatsApp never acknowledged, deletes staged files no message took. */
+  private async sweep(): Promise<void> {
+    if (this.sweeping) return;
+    this.sweeping = true;
     try {
       await this.dataSource.query(EXPIRE, [SEND_FAILURES.expired, statusRank('failed')]);
+      await this.dataSource.query(SWEEP_UNACKED, [
+        this.config.sending.ackTimeoutMs,
+        statusRank('pending'),
+        MAX_ATTEMPTS,
+        SEND_FAILURES.unacknowledged,
+        SEND_FAILURES.unacknowledgedMedia,
+        statusRank('failed'),
+      ]);
       if (Date.now() - this.sweptAt >= SWEEP_UNLINKED_EVERY_MS) {
         this.sweptAt = Date.now();
         await this.staging.sweepUnlinked();
@@ -160,7 +192,7 @@ export class OutboxSender implements OnApplicationBootstrap, BeforeApplicationSh
     } catch (error) {
       this.logger.warn(`expiring messages failed: ${(error as Error).message}`);
     } finally {
-      this.expiring = false;
+      this.sweeping = false;
     }
   }
 
