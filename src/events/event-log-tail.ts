@@ -10,17 +10,16 @@ const PAGE = 1000;
 const RECONNECT_DELAY_MS = 1000;
 /** How soon a read stopped at a missing id looks again (a committing transaction's NOTIFY usually comes first). */
 const GAP_RECHECK_MS = 50;
-/** Checkpoints kept while transactions are still running; past this, the newest absorbs the next (a safe over-estimate). */
-const MAX_CHECKPOINTS = 64;
 
 /**
- * Every number the sequence had handed out up to `through` was taken by a transaction with an id
- * below `xmax` (the sequence was read before the snapshot that gave `xmax`): once all of those have
- * ended, every event up to `through` is visible or will never be.
+ * Every number the sequence had handed out up to `through` was taken by a transaction that had
+ * ended, or was one of `numbering` (the transactions holding the event log's numbering lock, read
+ * after the sequence): once none of those holds it any more, every event up to `through` is
+ * visible or will never be.
  */
 interface Checkpoint {
   through: bigint;
-  xmax: bigint;
+  numbering: string[];
 }
 
 export type TailListener = (events: readonly EventRow[]) => void;
@@ -35,8 +34,10 @@ export type TailListener = (events: readonly EventRow[]) => void;
  * id may become visible after a higher one. The tail hands out an event only when every id below
  * it is settled: visible, or taken by a transaction that has ended without it (rolled back). A
  * missing id holds the tail until its transaction commits (its NOTIFY wakes the tail) or is known
- * to have ended. `settledThrough` is the bound every other reader of the log reads up to, so no
- * reader ever finds a new event below one it has seen.
+ * to have ended: every numbering transaction holds the numbering lock in shared mode from before it
+ * takes a number until its commit is visible, so once the transactions that held it when the gap
+ * was seen have let go, the gap is final. `settledThrough` is the bound every other reader of the
+ * log reads up to, so no reader ever finds a new event below one it has seen.
  */
 @Injectable()
 export class EventLogTail implements OnModuleInit, OnApplicationShutdown {
@@ -47,8 +48,9 @@ export class EventLogTail implements OnModuleInit, OnApplicationShutdown {
   /** The ids up to here, handed out by the sequence before the tail started, are settled too (see `settledThrough`). */
   private startedSettled = false;
   private startedAt?: bigint;
-  private checkpoints: Checkpoint[] = [];
-  /** The highest `through` of a checkpoint whose transactions have all ended. */
+  /** What the tail waits on to settle a missing id (or the numbers taken before it started). */
+  private checkpoint?: Checkpoint;
+  /** Every number up to here is visible or will never be. */
   private settledNumbers = 0n;
   private recheck?: NodeJS.Timeout;
   private readonly settledWaiters: (() => void)[] = [];
@@ -127,51 +129,57 @@ export class EventLogTail implements OnModuleInit, OnApplicationShutdown {
   }
 
   private async readNew(): Promise<void> {
-    for (;;) {
-      // The sequence first, then the snapshot: every number up to `through` was taken by a transaction the snapshot knows.
-      const through = await this.log.numberedThrough();
+    if (this.position === undefined) {
       // The first read starts at the end: what was numbered before it is not handed out, but must settle before others read up to it.
-      if (this.position === undefined) this.startedAt = this.position = through;
-      const { rows, xmin, xmax } = await this.log.readEnd(this.position, through, PAGE);
-      const settled = this.settle({ through, xmax }, xmin);
-      const ready = this.handOut(rows, settled);
-      if (!this.startedSettled && settled >= this.startedAt!) {
+      const checkpoint = await this.takeCheckpoint();
+      this.startedAt = this.position = checkpoint.through;
+    }
+    for (;;) {
+      // Before the rows: a checkpoint found settled here covers what the rows' (later) snapshot shows.
+      await this.settleCheckpoint();
+      if (!this.startedSettled && this.settledNumbers >= this.startedAt!) {
         this.startedSettled = true;
         this.settledWaiters.splice(0).forEach((resolve) => resolve());
       }
-      if (ready < rows.length || (rows.length < PAGE && this.position < through) || !this.startedSettled) {
+      const rows = await this.log.readAfter(this.position, PAGE);
+      const ready = this.handOut(rows);
+      if (ready < rows.length) {
         // Stopped at a missing id: a transaction still committing (its NOTIFY wakes the tail) or one that rolled back.
+        if (!this.checkpoint || this.checkpoint.through < BigInt(rows[ready].id)) await this.takeCheckpoint();
         this.recheckSoon();
         return;
       }
+      if (!this.startedSettled) this.recheckSoon();
       if (rows.length < PAGE) return;
     }
   }
 
   /** Hands out the rows that follow the position without an unsettled gap; returns how many. */
-  private handOut(rows: EventRow[], settled: bigint): number {
+  private handOut(rows: EventRow[]): number {
     let count = 0;
     for (const row of rows) {
       const id = BigInt(row.id);
-      if (id !== this.position! + 1n && id - 1n > settled) break;
+      if (id !== this.position! + 1n && id - 1n > this.settledNumbers) break;
       this.position = id;
       count++;
     }
-    // Settled and still missing below the end of what was read: never to be (rolled back).
-    if (count === rows.length && rows.length < PAGE && settled > this.position!) this.position = settled;
     if (count > 0) this.notify(count === rows.length ? rows : rows.slice(0, count));
     return count;
   }
 
-  /** Adds the read's checkpoint; returns the highest `through` whose transactions have all ended (as of `xmin`). */
-  private settle(checkpoint: Checkpoint, xmin: bigint): bigint {
-    const last = this.checkpoints[this.checkpoints.length - 1];
-    if (!last || checkpoint.through > last.through) {
-      if (this.checkpoints.length >= MAX_CHECKPOINTS) this.checkpoints[this.checkpoints.length - 1] = checkpoint;
-      else this.checkpoints.push(checkpoint);
-    }
-    while (this.checkpoints.length > 0 && this.checkpoints[0].xmax <= xmin) this.settledNumbers = this.checkpoints.shift()!.through;
-    return this.settledNumbers;
+  /** The sequence's end, then who holds the numbering lock: see Checkpoint. A newer checkpoint replaces the pending one (it covers it). */
+  private async takeCheckpoint(): Promise<Checkpoint> {
+    const through = await this.log.numberedThrough();
+    this.checkpoint = { through, numbering: await this.log.numberingTransactions() };
+    return this.checkpoint;
+  }
+
+  private async settleCheckpoint(): Promise<void> {
+    const checkpoint = this.checkpoint;
+    if (!checkpoint) return;
+    if (checkpoint.numbering.length > 0 && (await this.log.stillNumbering(checkpoint.numbering))) return;
+    if (checkpoint.through > this.settledNumbers) this.settledNumbers = checkpoint.through;
+    if (this.checkpoint === checkpoint) this.checkpoint = undefined;
   }
 
   private notify(rows: readonly EventRow[]): void {

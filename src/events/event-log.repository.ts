@@ -10,13 +10,16 @@ export interface EventFilter {
 }
 
 const COLUMNS = 'id, type, org_id, session_id, occurred_at, data';
-
-/** What one read of the log's end saw: the events, and the snapshot it saw them in (xid8 bounds, as text). */
-export interface LogEndRead {
-  rows: EventRow[];
-  xmin: bigint;
-  xmax: bigint;
-}
+/**
+ * The event log's numbering lock as pg_locks shows it: the advisory lock on the bigint key
+ * hashtextextended('gateway:event-log', 0) (high half in classid, low half in objid, objsubid 1),
+ * granted, in this database. Every transaction that numbers events holds it in shared mode from
+ * before it takes a number until its commit is visible (migration 1796590000000).
+ */
+const NUMBERING_LOCK = `locktype = 'advisory' AND granted AND objsubid = 1
+  AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+  AND classid = ((hashtextextended('gateway:event-log', 0) >> 32) & 4294967295)::oid
+  AND objid = (hashtextextended('gateway:event-log', 0) & 4294967295)::oid`;
 
 /**
  * The event log (migrations 1765018000000, 1796590000000), written only through staging. Ids are
@@ -35,29 +38,24 @@ export class EventLogRepository {
     return BigInt(row.id);
   }
 
-  /**
-   * Events of every org in (afterId, throughId], in id order, with the bounds of the snapshot the
-   * statement read them in: the tail's read of the log's end.
-   */
-  async readEnd(afterId: bigint, throughId: bigint, limit: number): Promise<LogEndRead> {
-    const rows = await this.dataSource.query<(EventRow & { snapshot_xmin: string; snapshot_xmax: string })[]>(
-      `SELECT pg_snapshot_xmin(s.snapshot)::text AS snapshot_xmin, pg_snapshot_xmax(s.snapshot)::text AS snapshot_xmax, e.*
-       FROM (SELECT pg_current_snapshot() AS snapshot) s
-       LEFT JOIN LATERAL (SELECT ${COLUMNS} FROM events WHERE id > $1 AND id <= $2 ORDER BY id LIMIT $3) e ON true`,
-      [afterId.toString(), throughId.toString(), limit],
-    );
-    const [first] = rows;
-    return {
-      xmin: BigInt(first.snapshot_xmin),
-      xmax: BigInt(first.snapshot_xmax),
-      rows: first.id === null ? [] : rows.map(({ snapshot_xmin: _xmin, snapshot_xmax: _xmax, ...row }) => row),
-    };
+  /** Events of every org after `afterId`, in id order: what the replica's tail reads (it alone reads past the settled horizon, and checks for gaps). */
+  async readAfter(afterId: bigint, limit: number): Promise<EventRow[]> {
+    return this.dataSource.query(`SELECT ${COLUMNS} FROM events WHERE id > $1 ORDER BY id LIMIT $2`, [afterId.toString(), limit]);
   }
 
-  /** Whether every transaction with an id below `xmax` has ended (committed or rolled back). */
-  async endedBelow(xmax: bigint): Promise<boolean> {
-    const [row] = await this.dataSource.query<{ ended: boolean }[]>(`SELECT pg_snapshot_xmin(pg_current_snapshot()) >= $1::xid8 AS ended`, [xmax.toString()]);
-    return row.ended;
+  /** The transactions (virtual ids) holding the numbering lock now: those that may still commit a number already taken. */
+  async numberingTransactions(): Promise<string[]> {
+    const rows = await this.dataSource.query<{ vxid: string }[]>(`SELECT virtualtransaction AS vxid FROM pg_locks WHERE ${NUMBERING_LOCK}`);
+    return rows.map((row) => row.vxid);
+  }
+
+  /** Whether any of `transactions` still holds the numbering lock. */
+  async stillNumbering(transactions: string[]): Promise<boolean> {
+    const [row] = await this.dataSource.query<{ holding: boolean }[]>(
+      `SELECT EXISTS (SELECT 1 FROM pg_locks WHERE ${NUMBERING_LOCK} AND virtualtransaction = ANY($1)) AS holding`,
+      [transactions],
+    );
+    return row.holding;
   }
 
   /**

@@ -5,6 +5,7 @@ import { IsolatedDatabase, isolatedDatabase } from '../support/isolated-database
 import { SseClient } from '../support/sse-client';
 import { listedChat } from '../support/sync-helpers';
 import { TestApp, Tenant } from '../support/test-app';
+import { waitFor } from '../support/wait-for';
 
 const ENV = { EVENTS_POLL_INTERVAL_MS: '200', EVENTS_STREAM_HEARTBEAT_MS: '1000' };
 
@@ -174,6 +175,45 @@ describe('Event log and stream', () => {
       expect(names()).toEqual(['numbered first', 'committed first', 'after the rollback']);
       expect(stream.events().map((event) => event.id)).toEqual([...stream.events().map((event) => event.id)].sort());
       stream.close();
+    });
+
+    it('under concurrent commits and rollbacks, hands every committed event out once, in id order, and none twice', async () => {
+      const tenant = await a.createTenant();
+      const jids = Array.from({ length: 8 }, (_, i) => `628460000000${i}@s.whatsapp.net`);
+      await a.insertChats(
+        tenant.sessionId,
+        jids.map((jid) => ({ jid })),
+      );
+      const tail = b.app.get(EventLogTail);
+      const startedAt = BigInt((await eventsOf(tenant)).at(-1)!.id);
+      await waitFor(() => tail.lastSeenId >= startedAt);
+      const seen: bigint[] = [];
+      const unsubscribe = tail.subscribe((rows) => {
+        for (const row of rows) if (row.org_id === tenant.orgId) seen.push(BigInt(row.id));
+      });
+      // Eight writers, one chat each, 40 transactions each; every fifth rolls back after numbering its event.
+      await Promise.all(
+        jids.map(async (jid, writer) => {
+          for (let i = 0; i < 40; i++) {
+            const runner = a.dataSource.createQueryRunner();
+            await runner.connect();
+            try {
+              await runner.startTransaction();
+              await runner.query(`UPDATE chats SET name = $3 WHERE session_id = $1 AND jid = $2`, [tenant.sessionId, jid, `w${writer} ${i}`]);
+              await runner.query(`SET CONSTRAINTS ALL IMMEDIATE`);
+              if (i % 5 === 4) await runner.rollbackTransaction();
+              else await runner.commitTransaction();
+            } finally {
+              await runner.release();
+            }
+          }
+        }),
+      );
+      const committed = (await eventsOf(tenant)).map((event) => BigInt(event.id)).filter((id) => id > startedAt);
+      expect(committed).toHaveLength(8 * 32);
+      await waitFor(() => seen.length >= committed.length, 30_000);
+      unsubscribe();
+      expect(seen).toEqual(committed);
     });
 
     it('tells a client resuming from an id that retention swept that events are missing (a gap message), then streams on', async () => {

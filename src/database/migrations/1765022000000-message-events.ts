@@ -129,20 +129,17 @@ export class MessageEvents1765022000000 implements MigrationInterface {
 
 /**
  * The publisher of migration 1765018000000 with the messages' events added; `ready` excludes message
- * rows too. `serialised`: publication holds the event log's advisory lock through the commit (until
- * migration 1796590000000, which drops it: readers read only what is settled, event-log-tail.ts).
+ * rows too. `serialised`: publication holds the event log's advisory lock exclusively through the
+ * commit; otherwise in shared mode (migration 1796590000000: commits no longer wait for each other,
+ * and readers learn from the lock's holders which numbers may still appear, event-log-tail.ts).
  */
 export const publish = (withMessages: boolean, serialised = true) => `
   CREATE OR REPLACE FUNCTION event_publish() RETURNS trigger LANGUAGE plpgsql AS $$
   DECLARE
     last_id bigint;
     now_ms constant bigint := (extract(epoch FROM clock_timestamp()) * 1000)::bigint;
-  BEGIN${
-    serialised
-      ? `
-    PERFORM pg_advisory_xact_lock(hashtextextended('gateway:event-log', 0));`
-      : ''
-  }
+  BEGIN
+    PERFORM ${serialised ? 'pg_advisory_xact_lock' : 'pg_advisory_xact_lock_shared'}(hashtextextended('gateway:event-log', 0));
     WITH staged AS (DELETE FROM event_staging WHERE tx = NEW.tx RETURNING *),
     chat_changes AS (
       SELECT chat_id, min(seq) AS seq, bool_or(chat_op = 'i') AS created,
