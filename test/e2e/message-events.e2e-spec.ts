@@ -242,6 +242,37 @@ describe('Message events: message.received and message.updated, from the sync to
     expect((await loggedMessageEvents(me.tenant)).map((logged) => logged.type)).toEqual(['message.updated', 'message.updated']);
   });
 
+  it('Send message itself: each accept is one chat.updated (a new chat, then the same one), never message.received; an accept that leaves the chat as listed is none', async () => {
+    const tenant = await app.createTenant(['read', 'send']);
+    const send = async (text: string) => {
+      const accepted = await app.request(`/api/v1/sessions/${tenant.sessionId}/messages`, {
+        token: tenant.apiKey,
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'idempotency-key': text },
+        body: JSON.stringify({ to: '+16660000007', text }),
+      });
+      expect(accepted.status).toBe(202);
+      return accepted.body;
+    };
+    // Events are written when the accepting transaction commits, before the answer.
+    const logged = async (): Promise<{ type: string; data: any }[]> =>
+      app.dataSource.query(`SELECT type, data FROM events WHERE org_id = $1 AND type <> 'session.status' ORDER BY id`, [tenant.orgId]);
+
+    const first = await send('one');
+    const second = await send('two');
+    const chats = async () => (await app.request(`/api/v1/sessions/${tenant.sessionId}/chats`, { token: tenant.apiKey })).body.data;
+    expect((await logged()).map(({ type, data }) => [type, data.jid, data.lastMessageAt])).toEqual([
+      ['chat.updated', pn(7), first.timestamp],
+      ['chat.updated', pn(7), second.timestamp],
+    ]);
+    expect((await logged())[1].data).toEqual((await chats())[0]);
+
+    // A chat whose last message is later than the accepted one: its listed fields stay, no event.
+    await app.dataSource.query(`UPDATE chats SET last_message_at = $2 WHERE session_id = $1`, [tenant.sessionId, Date.now() + 3_600_000]);
+    await send('three');
+    expect((await logged()).length).toBe(3);
+  });
+
   it('a failed own message carries its failureReason as GET shows it: the outbox reason, else WhatsApp refused it', async () => {
     const me = await party();
     const [chatId] = await app.insertChats(me.tenant.sessionId, [{ jid: pn(5), name: 'Dave' }]);

@@ -138,6 +138,25 @@ describe('Send message', () => {
     expect(rows[0].n).toBe(2);
   }, 60_000);
 
+  it('Idempotency-Key: a key older than 24 hours is free again (another body is accepted as a new message; the first stays, its key released)', async () => {
+    const { tenant } = await connected();
+    const first = await post(tenant, { to: BOB, text: 'yesterday' }, { 'idempotency-key': 'key-old' });
+    expect(first.status).toBe(202);
+    await app.dataSource.query(`UPDATE message_outbox SET created_at = now() - interval '25 hours' WHERE session_id = $1`, [tenant.sessionId]);
+
+    const today = await post(tenant, { to: BOB, text: 'today' }, { 'idempotency-key': 'key-old' });
+    expect(today.status).toBe(202);
+    expect(today.body.id).not.toBe(first.body.id);
+    expect((await post(tenant, { to: BOB, text: 'today' }, { 'idempotency-key': 'key-old' })).text).toBe(today.text);
+    const rows = await app.dataSource.query(`SELECT message_id::text AS id, idempotency_key AS key FROM message_outbox WHERE session_id = $1 ORDER BY id`, [
+      tenant.sessionId,
+    ]);
+    expect(rows).toEqual([
+      { id: String(first.body.id), key: null },
+      { id: String(today.body.id), key: 'key-old' },
+    ]);
+  }, 60_000);
+
   it('paces: a burst of 2 goes at once, the third waits its turn (queue position and expected send time on it)', async () => {
     const { tenant, socket } = await connected();
     const accepted: any[] = [];
