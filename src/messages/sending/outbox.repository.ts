@@ -51,23 +51,42 @@ const UNIQUE_VIOLATION = '23505';
 // A key older than 24 h is free again: released (not deleted: the outbox row is the message's history).
 const RELEASE_STALE_KEY = `
   UPDATE message_outbox SET idempotency_key = NULL
-  WHERE org_id = $1 AND idempotency_key = $2 AND created_at < now() - interval '24 hours'`;
-const ENSURE_CHAT = `
-  INSERT INTO chats (session_id, jid, type) VALUES ($1, $2, $3) ON CONFLICT (session_id, jid) DO NOTHING`;
-const CHAT_ID = `SELECT id::text AS id FROM chats WHERE session_id = $1 AND jid = $2`;
-const INSERT_OUTBOX = `
-  INSERT INTO message_outbox (session_id, message_id, org_id, idempotency_key, request_hash, jid, content, expires_at)
-  VALUES ($1, $2, $3, $4, $5, $6, $7, now() + $8 * interval '1 millisecond')
-  RETURNING id::text AS id`;
-const INSERT_MESSAGE = `
-  INSERT INTO messages (session_id, id, chat_id, wa_id, from_me, remote_jid, ts, type, body, quoted_id, mentions, status, media)
-  VALUES ($1, $2, $3, $4, true, $5, $6, $7, $8, $9, $10, $11, $12)
-  RETURNING id::text AS id, chat_id::text AS chat_id, wa_id, from_me, remote_jid, participant, sender_jid, push_name, ts::text AS ts, type, body,
-    quoted_id, mentions, media, status, edited_at::text AS edited_at, deleted_at::text AS deleted_at, reactions`;
-const LINK_STAGED_MEDIA = `UPDATE media_staging SET outbox_id = $3 WHERE id = $2 AND session_id = $1 AND outbox_id IS NULL`;
-const TOUCH_CHAT = `UPDATE chats SET last_message_at = GREATEST(last_message_at, $3), updated_at = now() WHERE session_id = $1 AND id = $2`;
-const QUEUE_AHEAD = `SELECT count(*)::int AS ahead FROM message_outbox WHERE session_id = $1 AND state = 'pending' AND id < $2`;
-const PACING = `SELECT (SELECT tat::text FROM session_send_pacing WHERE session_id = $1) AS tat, send_pacing FROM sessions WHERE id = $1`;
+  WHERE org_id = $2 AND idempotency_key = $3 AND created_at < now() - interval '24 hours'
+  RETURNING id`;
+// Where the row just inserted (`outbox`) stands in the session's queue ($1), and the session's pacing.
+const QUEUED = `
+  outbox.id::text AS outbox_id,
+  (SELECT count(*)::int FROM message_outbox q WHERE q.session_id = $1 AND q.state = 'pending' AND q.id < outbox.id) AS ahead,
+  (SELECT tat::text FROM session_send_pacing WHERE session_id = $1) AS tat,
+  (SELECT send_pacing FROM sessions WHERE id = $1) AS send_pacing`;
+// The stale key's release, joined as a row the insert reads, so it is done before the key is inserted.
+const AFTER_RELEASE = `(SELECT count(*) FROM released) AS after_release`;
+// A message accepted in one statement: the chat made or touched, the message, the outbox row holding the key (a
+// concurrent duplicate waits for this transaction, on the chat's row or the key's unique index, then fails on the
+// index), the staged media linked, the queue position and pacing read. The chat's upsert stages the chat events its insert and touch did (the INSERT and
+// UPDATE statement triggers both fire); the messages trigger fires at the end of the statement, when the outbox row
+// is there, so an own message stages no message.received.
+const ACCEPT = `
+  WITH released AS (${RELEASE_STALE_KEY}),
+  chat AS (
+    INSERT INTO chats (session_id, jid, type, last_message_at) VALUES ($1, $4, $5, $6)
+    ON CONFLICT (session_id, jid) DO UPDATE SET last_message_at = GREATEST(chats.last_message_at, EXCLUDED.last_message_at), updated_at = now()
+    RETURNING id),
+  message AS (
+    INSERT INTO messages (session_id, chat_id, wa_id, from_me, remote_jid, ts, type, body, quoted_id, mentions, status, media)
+    SELECT $1, chat.id, $7, true, $4, $6, $8, $9, $10, $11, $12, $13 FROM chat
+    RETURNING *),
+  outbox AS (
+    INSERT INTO message_outbox (session_id, message_id, org_id, idempotency_key, request_hash, jid, content, expires_at)
+    SELECT $1, message.id, $2, $3, $14, $4, $15, now() + $16 * interval '1 millisecond' FROM message, ${AFTER_RELEASE}
+    RETURNING id),
+  linked AS (
+    UPDATE media_staging s SET outbox_id = outbox.id FROM outbox WHERE s.id = $17 AND s.session_id = $1 AND s.outbox_id IS NULL
+    RETURNING s.id)
+  SELECT m.id::text AS id, m.chat_id::text AS chat_id, m.wa_id, m.from_me, m.remote_jid, m.participant, m.sender_jid, m.push_name, m.ts::text AS ts,
+    m.type, m.body, m.quoted_id, m.mentions, m.media, m.status, m.edited_at::text AS edited_at, m.deleted_at::text AS deleted_at, m.reactions,
+    (SELECT count(*)::int FROM linked) AS linked, ${QUEUED}
+  FROM message m, outbox`;
 const STORE_RESPONSE = `UPDATE message_outbox SET response = $2 WHERE id = $1`;
 const FIRST_ANSWER = `
   SELECT session_id, request_hash, response FROM message_outbox
@@ -75,11 +94,15 @@ const FIRST_ANSWER = `
 const QUOTED = `
   SELECT m.remote_jid, m.wa_id, m.from_me, m.participant, m.body FROM messages m
   WHERE m.session_id = $1 AND m.id = $2 AND m.chat_id = (SELECT id FROM chats WHERE session_id = $1 AND jid = $3) AND m.ts IS NOT NULL`;
+const CHAT_ID = `SELECT id::text AS id FROM chats WHERE session_id = $1 AND jid = $2`;
 const CHAT_JID = `SELECT jid, type FROM chats WHERE session_id = $1 AND id = $2`;
-const INSERT_WRITE = `
-  INSERT INTO message_outbox (session_id, message_id, org_id, action, jid, content, expires_at, idempotency_key, request_hash)
-  VALUES ($1, $2, $3, $4, $5, $6, now() + $7 * interval '1 millisecond', $8, $9)
-  RETURNING id::text AS id`;
+const ACCEPT_WRITE = `
+  WITH released AS (${RELEASE_STALE_KEY}),
+  outbox AS (
+    INSERT INTO message_outbox (session_id, org_id, idempotency_key, request_hash, message_id, action, jid, content, expires_at)
+    SELECT $1, $2, $3, $4, $5, $6, $7, $8, now() + $9 * interval '1 millisecond' FROM ${AFTER_RELEASE}
+    RETURNING id)
+  SELECT ${QUEUED} FROM outbox`;
 // The newest incoming messages of a chat, up to its unread count (at least one when marked unread): what read receipts go for.
 const UNREAD_KEYS = `
   SELECT m.remote_jid, m.wa_id, m.participant FROM messages m
@@ -139,47 +162,47 @@ export class OutboxRepository {
    * committed, or commits while this one waits on the unique index): read `firstAnswer` then.
    */
   accept<T>(accepted: AcceptedMessage, respond: (row: AcceptedRow) => T): Promise<T | undefined> {
-    return this.idempotent(accepted.orgId, accepted.idempotency, (manager) => this.insert(manager, accepted), respond);
+    return this.idempotent(accepted.idempotency, (manager) => this.insert(manager, accepted), respond, accepted.stagingId !== undefined);
   }
 
   /** Stores a write's outbox row, and `respond`'s answer for the idempotency key, as `accept` does. */
   acceptWrite<T>(write: AcceptedWrite, respond: (row: Omit<AcceptedRow, 'message'>) => T): Promise<T | undefined> {
     return this.idempotent(
-      write.orgId,
       write.idempotency,
       async (manager) => {
-        const { sessionId } = write;
-        const [{ id: outboxId }]: { id: string }[] = await manager.query(INSERT_WRITE, [
-          sessionId,
-          write.messageId,
+        const [row]: QueuedRow[] = await manager.query(ACCEPT_WRITE, [
+          write.sessionId,
           write.orgId,
+          write.idempotency?.key ?? null,
+          write.idempotency?.requestHash ?? null,
+          write.messageId,
           write.action,
           write.jid,
           JSON.stringify(write.outbox),
           write.expiresInMs,
-          write.idempotency?.key ?? null,
-          write.idempotency?.requestHash ?? null,
         ]);
-        return this.queued(manager, sessionId, outboxId);
+        return queued(row);
       },
       respond,
     );
   }
 
   /**
-   * One transaction: a key older than 24 h released, the row inserted with the key (a concurrent
-   * duplicate waits here for this transaction, then fails on the unique index: undefined), the
-   * answer stored with it.
+   * `insert` (one statement: a key older than 24 h released, the row inserted with the key; a
+   * concurrent duplicate waits there for this transaction, then fails on the unique index:
+   * undefined) and the answer stored with it, in one transaction. Without a key there is no
+   * answer to store: the statement is its own transaction, unless `insert` checks its result
+   * after it (`checksAfter`).
    */
   private async idempotent<R extends { outboxId: string }, T>(
-    orgId: string,
     idempotency: IdempotencyClaim | undefined,
     insert: (manager: EntityManager) => Promise<R>,
     respond: (row: R) => T,
+    checksAfter = false,
   ): Promise<T | undefined> {
+    if (!idempotency && !checksAfter) return respond(await insert(this.dataSource.manager));
     try {
       return await this.dataSource.transaction(async (manager) => {
-        if (idempotency) await manager.query(RELEASE_STALE_KEY, [orgId, idempotency.key]);
         const row = await insert(manager);
         const response = respond(row);
         if (idempotency) await manager.query(STORE_RESPONSE, [row.outboxId, JSON.stringify(response)]);
@@ -190,13 +213,6 @@ export class OutboxRepository {
         return undefined;
       throw error;
     }
-  }
-
-  /** Where the outbox row stands in the session's queue, and the session's pacing. */
-  private async queued(manager: EntityManager, sessionId: string, outboxId: string): Promise<Omit<AcceptedRow, 'message'>> {
-    const [{ ahead }]: { ahead: number }[] = await manager.query(QUEUE_AHEAD, [sessionId, outboxId]);
-    const [pacing]: { tat: string | null; send_pacing: PacingSettings | null }[] = await manager.query(PACING, [sessionId]);
-    return { ahead, tat: pacing?.tat ? Number(pacing.tat) : null, pacing: pacing?.send_pacing ?? null, outboxId };
   }
 
   /** The key and time (ms) of the chat's newest stored message. */
@@ -224,42 +240,39 @@ export class OutboxRepository {
   }
 
   private async insert(manager: EntityManager, accepted: AcceptedMessage): Promise<AcceptedRow> {
-    const { sessionId } = accepted;
-    await manager.query(ENSURE_CHAT, [sessionId, accepted.jid, accepted.chatType]);
-    const [{ id: chatId }]: { id: string }[] = await manager.query(CHAT_ID, [sessionId, accepted.jid]);
-    const [{ id: messageId }]: { id: string }[] = await manager.query(`SELECT nextval('messages_id_seq')::text AS id`);
-    // The key is taken first: a concurrent duplicate waits here for this transaction, then fails on the unique index.
-    const [{ id: outboxId }]: { id: string }[] = await manager.query(INSERT_OUTBOX, [
-      sessionId,
-      messageId,
+    const [row]: (StoredMessage & QueuedRow & { linked: number })[] = await manager.query(ACCEPT, [
+      accepted.sessionId,
       accepted.orgId,
       accepted.idempotency?.key ?? null,
-      accepted.idempotency?.requestHash ?? null,
       accepted.jid,
-      JSON.stringify(accepted.outbox),
-      accepted.expiresInMs,
-    ]);
-    const now = Date.now();
-    const quotedId = accepted.outbox.quoted?.waId ?? null;
-    const [message]: StoredMessage[] = await manager.query(INSERT_MESSAGE, [
-      sessionId,
-      messageId,
-      chatId,
+      accepted.chatType,
+      Date.now(),
       accepted.waId,
-      accepted.jid,
-      now,
       accepted.type,
       accepted.body,
-      quotedId,
+      accepted.outbox.quoted?.waId ?? null,
       accepted.mentions.length > 0 ? accepted.mentions : null,
       accepted.pendingRank,
       accepted.media ? JSON.stringify(accepted.media) : null,
+      accepted.idempotency?.requestHash ?? null,
+      JSON.stringify(accepted.outbox),
+      accepted.expiresInMs,
+      accepted.stagingId ?? null,
     ]);
-    if (accepted.stagingId !== undefined) {
-      const [, linked]: [unknown, number] = await manager.query(LINK_STAGED_MEDIA, [sessionId, accepted.stagingId, outboxId]);
-      if (linked !== 1) throw new Error(`staged media ${accepted.stagingId} is gone`);
-    }
-    await manager.query(TOUCH_CHAT, [sessionId, chatId, now]);
-    return { message, ...(await this.queued(manager, sessionId, outboxId)) };
+    const { linked, outbox_id, ahead, tat, send_pacing, ...message } = row;
+    if (accepted.stagingId !== undefined && linked !== 1) throw new Error(`staged media ${accepted.stagingId} is gone`);
+    return { message, ...queued({ outbox_id, ahead, tat, send_pacing }) };
   }
+}
+
+/** The queue columns of ACCEPT and ACCEPT_WRITE, as pg returns them. */
+interface QueuedRow {
+  outbox_id: string;
+  ahead: number;
+  tat: string | null;
+  send_pacing: PacingSettings | null;
+}
+
+function queued(row: QueuedRow): Omit<AcceptedRow, 'message'> {
+  return { ahead: row.ahead, tat: row.tat ? Number(row.tat) : null, pacing: row.send_pacing, outboxId: row.outbox_id };
 }
