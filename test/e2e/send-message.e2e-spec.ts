@@ -211,19 +211,22 @@ describe('Send message', () => {
     expect([forbidden.status, forbidden.body.error.code]).toEqual([403, 'forbidden']);
 
     const other = await app.createTenant(ALL);
-    const foreign = await app.request(`/api/v1/sessions/${other.sessionId}/messages`, {
-      token: tenant.apiKey,
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ to: BOB, text: 'a' }),
-    });
-    const unknown = await app.request(`/api/v1/sessions/01J9ZX8K2QHV0M3T6R7P4N5W8C/messages`, {
-      token: tenant.apiKey,
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ to: BOB, text: 'a' }),
-    });
+    const toSession = (sessionId: string, headers: Record<string, string> = {}) =>
+      app.request(`/api/v1/sessions/${sessionId}/messages`, {
+        token: tenant.apiKey,
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify({ to: BOB, text: 'a' }),
+      });
+    const foreign = await toSession(other.sessionId);
+    const unknown = await toSession('01J9ZX8K2QHV0M3T6R7P4N5W8C');
     expect(foreign.status).toBe(404);
     expect(foreign.text).toBe(unknown.text);
+    // With an Idempotency-Key (one this org used already, a new one, a malformed one): the same 404, before the key is looked at.
+    expect((await post(tenant, { to: BOB, text: 'a' }, { 'idempotency-key': 'used' })).status).toBe(202);
+    for (const key of ['used', 'unused', 'x'.repeat(256)]) {
+      for (const session of [other.sessionId, '01J9ZX8K2QHV0M3T6R7P4N5W8C'])
+        expect((await toSession(session, { 'idempotency-key': key })).text).toBe(unknown.text);
+    }
   }, 60_000);
 });

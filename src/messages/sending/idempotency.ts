@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { AppError } from '../../common/errors/app-error';
-import { OutboxRepository } from './outbox.repository';
+import { normalizeSessionId, SessionOwnership, sessionNotFound } from '../../sessions/session-ownership';
+import { IdempotentAnswer, OutboxRepository } from './outbox.repository';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
@@ -35,7 +36,10 @@ function canonical(value: unknown): string {
  */
 @Injectable()
 export class IdempotentRequests {
-  constructor(private readonly outbox: OutboxRepository) {}
+  constructor(
+    private readonly outbox: OutboxRepository,
+    private readonly ownership: SessionOwnership,
+  ) {}
 
   /**
    * The claim of a request to the session: undefined without a key, 400 for a malformed key.
@@ -55,19 +59,49 @@ export class IdempotentRequests {
    */
   async run<T>(orgId: string, claim: IdempotencyClaim | undefined, accept: () => Promise<T | undefined>): Promise<T> {
     if (claim) {
-      const first = await this.replay<T>(orgId, claim);
+      const first = this.replay<T>(claim, await this.outbox.firstAnswer(orgId, claim.key));
       if (first !== undefined) return first;
     }
+    return this.accepted(orgId, claim, accept);
+  }
+
+  /**
+   * `run` for a request to the session `rawSessionId`, checked as SessionOwnership does (its 404
+   * first, then a malformed key's 400): with a key, the check and the key's first answer are one query.
+   */
+  async runOnOwnedSession<T>(
+    orgId: string,
+    rawSessionId: string,
+    key: string | undefined,
+    request: unknown,
+    accept: (sessionId: string, claim: IdempotencyClaim | undefined) => Promise<T | undefined>,
+  ): Promise<T> {
+    const sessionId = normalizeSessionId(rawSessionId);
+    if (sessionId === undefined) throw sessionNotFound();
+    if (key === undefined || !IDEMPOTENCY_KEY.test(key)) {
+      await this.ownership.requireOwnedId(orgId, sessionId);
+      const claim = this.claim(key, sessionId, request);
+      return this.run(orgId, claim, () => accept(sessionId, claim));
+    }
+    const claim = this.claim(key, sessionId, request)!;
+    const owned = await this.outbox.firstAnswerOnOwnedSession(orgId, sessionId, key);
+    if (!owned) throw sessionNotFound();
+    const first = this.replay<T>(claim, owned.first);
+    if (first !== undefined) return first;
+    return this.accepted(orgId, claim, () => accept(sessionId, claim));
+  }
+
+  /** `accept`'s answer, else (a concurrent request took the key) that request's. */
+  private async accepted<T>(orgId: string, claim: IdempotencyClaim | undefined, accept: () => Promise<T | undefined>): Promise<T> {
     const answer = await accept();
     if (answer !== undefined) return answer;
-    const first = claim ? await this.replay<T>(orgId, claim) : undefined;
+    const first = claim ? this.replay<T>(claim, await this.outbox.firstAnswer(orgId, claim.key)) : undefined;
     if (first === undefined)
       throw new AppError('conflict', 'a request with this Idempotency-Key is in progress; retry it', { reason: 'idempotency_key_in_use' });
     return first;
   }
 
-  private async replay<T>(orgId: string, claim: IdempotencyClaim): Promise<T | undefined> {
-    const first = await this.outbox.firstAnswer(orgId, claim.key);
+  private replay<T>(claim: IdempotencyClaim, first: IdempotentAnswer | undefined): T | undefined {
     if (!first) return undefined;
     if (!first.requestHash.equals(claim.requestHash)) {
       throw new AppError('conflict', 'this Idempotency-Key was used with another request in the last 24 hours; use a new key for a new request', {

@@ -6,6 +6,7 @@ import type { IdempotencyClaim } from './idempotency';
 import type { OutboxContent } from './outgoing-message';
 import type { PacingSettings } from './send-pacing';
 import type { MediaKind } from '../../config/app-config';
+import { ownedSessionCondition } from '../../sessions/session-ownership';
 
 /** A message to accept, everything resolved: the chat's JID, the WhatsApp id, the stored fields. */
 export interface AcceptedMessage {
@@ -91,6 +92,11 @@ const STORE_RESPONSE = `UPDATE message_outbox SET response = $2 WHERE id = $1`;
 const FIRST_ANSWER = `
   SELECT session_id, request_hash, response FROM message_outbox
   WHERE org_id = $1 AND idempotency_key = $2 AND created_at >= now() - interval '24 hours'`;
+// No row: the session is not the org's; a row of NULLs: no answer yet. (The key is the org's, whichever session it was used on.)
+const FIRST_ANSWER_ON_OWNED_SESSION = `
+  SELECT o.session_id, o.request_hash, o.response FROM sessions s
+  LEFT JOIN message_outbox o ON o.org_id = $1 AND o.idempotency_key = $2 AND o.created_at >= now() - interval '24 hours'
+  WHERE ${ownedSessionCondition('s', 3, 1)}`;
 const QUOTED = `
   SELECT m.remote_jid, m.wa_id, m.from_me, m.participant, m.body FROM messages m
   WHERE m.session_id = $1 AND m.id = $2 AND m.chat_id = (SELECT id FROM chats WHERE session_id = $1 AND jid = $3) AND m.ts IS NOT NULL`;
@@ -235,8 +241,15 @@ export class OutboxRepository {
   }
 
   async firstAnswer(orgId: string, key: string): Promise<IdempotentAnswer | undefined> {
-    const rows: { session_id: string; request_hash: Buffer; response: unknown }[] = await this.dataSource.query(FIRST_ANSWER, [orgId, key]);
-    return rows[0] ? { sessionId: rows[0].session_id, requestHash: rows[0].request_hash, response: rows[0].response } : undefined;
+    const rows: AnswerRow[] = await this.dataSource.query(FIRST_ANSWER, [orgId, key]);
+    return rows[0] ? answerOf(rows[0]) : undefined;
+  }
+
+  /** `firstAnswer`, and whether `orgId` owns the session (undefined when not: the ownership rule in the same query). */
+  async firstAnswerOnOwnedSession(orgId: string, sessionId: string, key: string): Promise<{ first: IdempotentAnswer | undefined } | undefined> {
+    const rows: (AnswerRow | { session_id: null })[] = await this.dataSource.query(FIRST_ANSWER_ON_OWNED_SESSION, [orgId, key, sessionId]);
+    if (rows.length === 0) return undefined;
+    return { first: rows[0].session_id === null ? undefined : answerOf(rows[0]) };
   }
 
   private async insert(manager: EntityManager, accepted: AcceptedMessage): Promise<AcceptedRow> {
@@ -263,6 +276,16 @@ export class OutboxRepository {
     if (accepted.stagingId !== undefined && linked !== 1) throw new Error(`staged media ${accepted.stagingId} is gone`);
     return { message, ...queued({ outbox_id, ahead, tat, send_pacing }) };
   }
+}
+
+interface AnswerRow {
+  session_id: string;
+  request_hash: Buffer;
+  response: unknown;
+}
+
+function answerOf(row: AnswerRow): IdempotentAnswer {
+  return { sessionId: row.session_id, requestHash: row.request_hash, response: row.response };
 }
 
 /** The queue columns of ACCEPT and ACCEPT_WRITE, as pg returns them. */

@@ -46,9 +46,7 @@ export class SendMessageService {
   ) {}
 
   async send(orgId: string, rawSessionId: string, request: SendMessageRequest, idempotencyKey: string | undefined): Promise<SendMessageResponse> {
-    const sessionId = await this.ownership.requireOwnedId(orgId, rawSessionId);
-    const claim = this.idempotency.claim(idempotencyKey, sessionId, request);
-    return this.idempotency.run(orgId, claim, async () => {
+    return this.idempotency.runOnOwnedSession(orgId, rawSessionId, idempotencyKey, request, async (sessionId, claim) => {
       const accepted = await this.resolve(orgId, sessionId, request);
       if (claim) accepted.idempotency = claim;
       return this.respondWith(accepted, sessionId);
