@@ -148,12 +148,13 @@ describe('Send message', () => {
     expect(today.status).toBe(202);
     expect(today.body.id).not.toBe(first.body.id);
     expect((await post(tenant, { to: BOB, text: 'today' }, { 'idempotency-key': 'key-old' })).text).toBe(today.text);
-    const rows = await app.dataSource.query(`SELECT message_id::text AS id, idempotency_key AS key FROM message_outbox WHERE session_id = $1 ORDER BY id`, [
-      tenant.sessionId,
-    ]);
+    const rows = await app.dataSource.query(
+      `SELECT message_id::text AS message, idempotency_key AS key FROM message_outbox WHERE session_id = $1 ORDER BY id`,
+      [tenant.sessionId],
+    );
     expect(rows).toEqual([
-      { id: String(first.body.id), key: null },
-      { id: String(today.body.id), key: 'key-old' },
+      { message: String(first.body.id), key: null },
+      { message: String(today.body.id), key: 'key-old' },
     ]);
   }, 60_000);
 
