@@ -182,14 +182,17 @@ class BaileysConnection implements EngineConnection {
       : undefined;
     // The ack is fed to the sync as the `messages.update` Baileys would emit (it emits none for it),
     // keyed by the chat the message was sent to (the ack's `from` may name the recipient otherwise, e.g. by LID).
+    // Straight to the sync, not through Baileys' event buffer: while it buffers (a first login
+    // waits up to 20 s for history), it folds an update into a buffered copy of the message, and
+    // the echo of the same message sent again replaces that copy, status and all.
     // A media message's file streams from where it was staged into Baileys, which encrypts it
     // to a temporary file and uploads that to the media host named by WhatsApp's media_conn.
     const media = content.kind === 'media' ? message.openMedia!() : undefined;
-    const ack = this.expectAck(this.awaitingAck, message.waId, (error) => {
+    const ack = this.expectAck(this.awaitingAck, message.waId, async (error) => {
       const { SERVER_ACK, ERROR } = this.baileys.proto.WebMessageInfo.Status;
-      this.socket.ev.emit('messages.update', [
-        { key: { remoteJid: message.jid, id: message.waId, fromMe: true }, update: { status: error ? ERROR : SERVER_ACK } },
-      ]);
+      await this.feed({
+        'messages.update': [{ key: { remoteJid: message.jid, id: message.waId, fromMe: true }, update: { status: error ? ERROR : SERVER_ACK } }],
+      });
       return error ?? null;
     });
     try {
