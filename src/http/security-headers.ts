@@ -32,6 +32,14 @@ export function securityHeadersFor(url: string): Readonly<Record<string, string>
   return isSwaggerUiTarget(url) ? SWAGGER_UI_SECURITY_HEADERS : API_SECURITY_HEADERS;
 }
 
+const API_SECURITY_HEADER_ENTRIES = Object.freeze(Object.entries(API_SECURITY_HEADERS));
+const SWAGGER_UI_SECURITY_HEADER_ENTRIES = Object.freeze(Object.entries(SWAGGER_UI_SECURITY_HEADERS));
+
+/** securityHeadersFor as `[name, value]` pairs, for a platform that sets headers one at a time. */
+export function securityHeaderEntriesFor(url: string): readonly (readonly [string, string])[] {
+  return isSwaggerUiTarget(url) ? SWAGGER_UI_SECURITY_HEADER_ENTRIES : API_SECURITY_HEADER_ENTRIES;
+}
+
 function isSwaggerUiTarget(url: string): boolean {
   if (!url.startsWith(SWAGGER_UI_PATH)) return false;
   const next = url.charCodeAt(SWAGGER_UI_PATH.length);

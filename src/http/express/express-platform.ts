@@ -1,7 +1,7 @@
-import { INestApplication, StreamableFile } from '@nestjs/common';
+import { INestApplication, NestApplicationOptions, StreamableFile } from '@nestjs/common';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import express, { NextFunction, Request, Response } from 'express';
-import type { Server } from 'node:http';
+import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import getRawBody from 'raw-body';
 import type { Principal } from '../../auth/principal';
@@ -19,7 +19,7 @@ import {
 import { AppError } from '../../common/errors/app-error';
 import { REQUEST_ID_HEADER, requestIdFor } from '../request-id';
 import { pathOf, RequestObserver, RequestOutcome } from '../request-observer';
-import { securityHeadersFor } from '../security-headers';
+import { securityHeaderEntriesFor } from '../security-headers';
 
 /** What the gateway keeps on an Express request (Fastify has the same as `id`, `user` and `elapsedTime`). */
 type GatewayRequest = Omit<Request, 'user'> & GatewayState;
@@ -55,14 +55,14 @@ export const expressPlatform: HttpPlatform = {
     server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
     server.requestTimeout = 0;
     const observers = hooks.observers;
-    const onClose = observers.length > 0 ? observeOnClose(observers) : undefined;
+    const trustsNoProxy = (app.getHttpAdapter().getInstance() as express.Express).get('trust proxy') === false;
+    const onClose = observers.length > 0 ? observeOnClose(observers, trustsNoProxy) : undefined;
     // Before any other middleware (CORS answers preflights itself): every response carries these.
     app.use((request: GatewayRequest, response: Response, next: NextFunction) => {
       request.arrivedAt = performance.now();
       request.id = requestIdFor(request);
       request.user = null;
-      const headers = securityHeadersFor(request.url);
-      for (const name in headers) response.setHeader(name, headers[name]);
+      for (const [name, value] of securityHeaderEntriesFor(request.url)) response.setHeader(name, value);
       response.setHeader(REQUEST_ID_HEADER, request.id);
       if (hooks.isDraining()) response.setHeader('Connection', 'close');
       // A response emits 'close' once: on() spares once()'s wrapper per request.
@@ -74,8 +74,12 @@ export const expressPlatform: HttpPlatform = {
   },
 };
 
-/** One listener for every response (`this` is the response): the request is over, sent or abandoned. */
-function observeOnClose(observers: readonly RequestObserver[]): (this: Response) => void {
+/**
+ * One listener for every response (`this` is the response): the request is over, sent or abandoned.
+ * Without trusted proxies the client address is the socket's, which is what Express' `req.ip`
+ * works out per call by parsing X-Forwarded-For and asking its trust function about each hop.
+ */
+function observeOnClose(observers: readonly RequestObserver[], trustsNoProxy: boolean): (this: Response) => void {
   return function onClose(this: Response) {
     const request = this.req as GatewayRequest;
     const completed = this.writableFinished;
@@ -83,7 +87,7 @@ function observeOnClose(observers: readonly RequestObserver[]): (this: Response)
       id: request.id,
       method: request.method,
       path: pathOf(request.originalUrl),
-      ip: request.ip,
+      ip: trustsNoProxy ? request.socket.remoteAddress : request.ip,
       route: (request.route as { path: string } | undefined)?.path ?? request.assetRoute,
       user: request.user,
       statusCode: completed ? this.statusCode : undefined,
@@ -128,11 +132,23 @@ class GatewayExpressAdapter extends ExpressAdapter {
     if (typeof body !== 'object' || body === null || body instanceof StreamableFile || body instanceof Error || response.hasHeader('content-type')) {
       return super.reply(response, body, statusCode);
     }
-    const bytes = Buffer.from(JSON.stringify(body), 'utf8');
+    const json = JSON.stringify(body);
     if (statusCode) response.statusCode = statusCode;
     response.setHeader('Content-Type', 'application/json; charset=utf-8');
-    response.setHeader('Content-Length', bytes.length);
-    response.end(bytes);
+    response.setHeader('Content-Length', Buffer.byteLength(json));
+    // A string: Node writes it with the head in one piece, without a Buffer copy of it first.
+    response.end(json);
+  }
+
+  /**
+   * Node's server, making its requests and responses with Express' prototypes and the gateway's
+   * fields from the start (gatewayMessageClasses). The gateway uses neither HTTPS nor
+   * forceCloseConnections; with either, Nest's own server.
+   */
+  initHttpServer(options: NestApplicationOptions): void {
+    if (options?.httpsOptions || options?.forceCloseConnections) return super.initHttpServer(options);
+    const instance = this.getInstance<express.Express>();
+    this.httpServer = createServer(gatewayMessageClasses(instance), instance);
   }
 
   setNotFoundHandler(handler: Parameters<ExpressAdapter['setNotFoundHandler']>[0], prefix?: string): unknown {
@@ -155,6 +171,29 @@ class GatewayExpressAdapter extends ExpressAdapter {
     const instance = this.getInstance<express.Express>();
     return handler === undefined ? instance[method](path as string) : instance[method](path as string, this.routeBody as never, handler as never);
   }
+}
+
+/**
+ * Request and response classes whose objects are born with Express' prototypes in their chain and
+ * with the gateway's request fields, made the app's `request` and `response` prototypes. Express
+ * would otherwise swap the prototype of both objects on every request (its Object.setPrototypeOf
+ * is a no-op once they match), and the hooks would add fields to the request: changes of the
+ * objects' hidden classes that cost about a third of Express' CPU per request (docs/performance.md).
+ */
+function gatewayMessageClasses(instance: express.Express): { IncomingMessage: typeof IncomingMessage; ServerResponse: typeof ServerResponse } {
+  class GatewayIncomingMessage extends IncomingMessage implements GatewayState {
+    id = '';
+    user: Principal | null = null;
+    arrivedAt = 0;
+    assetRoute: string | undefined = undefined;
+  }
+  class GatewayServerResponse extends ServerResponse {}
+  // Express' own prototypes stay behind these (its getters and methods), and Express now finds them in place.
+  Object.setPrototypeOf(GatewayIncomingMessage.prototype, instance.request);
+  Object.setPrototypeOf(GatewayServerResponse.prototype, instance.response);
+  instance.request = GatewayIncomingMessage.prototype as unknown as typeof instance.request;
+  instance.response = GatewayServerResponse.prototype as unknown as typeof instance.response;
+  return { IncomingMessage: GatewayIncomingMessage, ServerResponse: GatewayServerResponse as typeof ServerResponse };
 }
 
 /** As Fastify's router: a path parameter over 100 characters matches no route. */
