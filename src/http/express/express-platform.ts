@@ -175,11 +175,11 @@ class GatewayExpressAdapter extends ExpressAdapter {
 }
 
 /**
- * Request and response classes whose objects are born with Express' prototypes in their chain and
- * with the gateway's request fields, made the app's `request` and `response` prototypes. Express
+ * Request and response classes whose objects are born with Express' prototypes in their chain (and
+ * with the gateway's request fields), made the app's `request` and `response` prototypes. Express
  * would otherwise swap the prototype of both objects on every request (its Object.setPrototypeOf
- * is a no-op once they match), and the hooks would add fields to the request: changes of the
- * objects' hidden classes that cost about a third of Express' CPU per request (docs/performance.md).
+ * is a no-op once they match): a change of their hidden classes that cost about a third of
+ * Express' CPU per request, in every later step that touches them (docs/performance.md).
  */
 function gatewayMessageClasses(instance: express.Express): { IncomingMessage: typeof IncomingMessage; ServerResponse: typeof ServerResponse } {
   class GatewayIncomingMessage extends IncomingMessage implements GatewayState {
