@@ -140,26 +140,34 @@ describe('Event log and stream', () => {
       const tenant = await a.createTenant();
       const [early, late, after] = ['6284500000001@s.whatsapp.net', '6284500000002@s.whatsapp.net', '6284500000003@s.whatsapp.net'];
       await a.insertChats(tenant.sessionId, [{ jid: early }, { jid: late }, { jid: after }]);
+      // The stream opens once the tail has handed out the new chats' events (a stream starts where the tail is).
+      const created = BigInt((await eventsOf(tenant)).at(-1)!.id);
+      await waitFor(() => b.app.get(EventLogTail).lastSeenId >= created);
       const stream = await open(b, tenant);
       const names = () => stream.events().map((event) => event.json.data.name as string);
 
       // A transaction numbers its events (SET CONSTRAINTS ... IMMEDIATE publishes now) and stays open.
       const slow = a.dataSource.createQueryRunner();
       await slow.connect();
-      await slow.startTransaction();
-      await slow.query(`UPDATE chats SET name = 'numbered first' WHERE session_id = $1 AND jid = $2`, [tenant.sessionId, early]);
-      await slow.query(`SET CONSTRAINTS ALL IMMEDIATE`);
-      const [{ id: first }] = await slow.query(`SELECT max(id)::text AS id FROM events WHERE org_id = $1`, [tenant.orgId]);
-      // Another commits a higher number meanwhile, without waiting for the first (the event log holds no lock through commits).
-      await rename(a, tenant, late, 'committed first');
-      // Two heartbeats later the tail has long read the higher number; it holds it back behind the open one.
-      const beats = () => stream.messages.filter((message) => message.comments.includes('heartbeat')).length;
-      const seenBeats = beats();
-      await stream.waitFor(() => beats() >= seenBeats + 2);
-      expect(names()).toEqual([]);
-      expect(b.app.get(EventLogTail).lastSeenId).toBeLessThan(BigInt(first));
-      await slow.commitTransaction();
-      await slow.release();
+      try {
+        await slow.startTransaction();
+        await slow.query(`UPDATE chats SET name = 'numbered first' WHERE session_id = $1 AND jid = $2`, [tenant.sessionId, early]);
+        await slow.query(`SET CONSTRAINTS ALL IMMEDIATE`);
+        const [{ id: first }] = await slow.query(`SELECT max(id)::text AS id FROM events WHERE org_id = $1`, [tenant.orgId]);
+        // Another commits a higher number meanwhile, without waiting for the first (the event log holds no lock through commits).
+        await rename(a, tenant, late, 'committed first');
+        // Two heartbeats later the tail has long read the higher number; it holds it back behind the open one.
+        const beats = () => stream.messages.filter((message) => message.comments.includes('heartbeat')).length;
+        const seenBeats = beats();
+        await stream.waitFor(() => beats() >= seenBeats + 2);
+        expect(names()).toEqual([]);
+        expect(b.app.get(EventLogTail).lastSeenId).toBeLessThan(BigInt(first));
+        await slow.commitTransaction();
+      } finally {
+        // A failed assertion must not leave the transaction open: the tail would wait for it, and every later test with it.
+        if (slow.isTransactionActive) await slow.rollbackTransaction();
+        await slow.release();
+      }
       await stream.waitFor(() => stream.events().length >= 2);
       expect(names()).toEqual(['numbered first', 'committed first']);
 
