@@ -45,8 +45,7 @@ export class EventLogTail implements OnModuleInit, OnApplicationShutdown {
   private readonly listeners = new Set<TailListener>();
   /** Every event up to here was handed out or is settled as never to be; unknown until the log was first read (the replica may boot before the migrations ran). */
   private position?: bigint;
-  /** The ids up to here, handed out by the sequence before the tail started, are settled too (see `settledThrough`). */
-  private startedSettled = false;
+  /** The sequence's end when the tail started: the numbers up to it must settle before others read up to the position (`settledThrough`). */
   private startedAt?: bigint;
   /** What the tail waits on to settle a missing id (or the numbers taken before it started). */
   private checkpoint?: Checkpoint;
@@ -90,7 +89,7 @@ export class EventLogTail implements OnModuleInit, OnApplicationShutdown {
    * until the numbers taken before the tail started are settled too (usually at its first read).
    */
   get settledThrough(): bigint | undefined {
-    return this.startedSettled ? this.position : undefined;
+    return this.startedAt !== undefined && this.settledNumbers >= this.startedAt ? this.position : undefined;
   }
 
   /** `settledThrough`, once known. */
@@ -137,10 +136,7 @@ export class EventLogTail implements OnModuleInit, OnApplicationShutdown {
     for (;;) {
       // Before the rows: a checkpoint found settled here covers what the rows' (later) snapshot shows.
       await this.settleCheckpoint();
-      if (!this.startedSettled && this.settledNumbers >= this.startedAt!) {
-        this.startedSettled = true;
-        this.settledWaiters.splice(0).forEach((resolve) => resolve());
-      }
+      if (this.settledThrough !== undefined) this.settledWaiters.splice(0).forEach((resolve) => resolve());
       const rows = await this.log.readAfter(this.position, PAGE);
       const ready = this.handOut(rows);
       if (ready < rows.length) {
@@ -149,7 +145,7 @@ export class EventLogTail implements OnModuleInit, OnApplicationShutdown {
         this.recheckSoon();
         return;
       }
-      if (!this.startedSettled) this.recheckSoon();
+      if (this.settledThrough === undefined) this.recheckSoon();
       if (rows.length < PAGE) return;
     }
   }
