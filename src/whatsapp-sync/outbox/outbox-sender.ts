@@ -38,6 +38,10 @@ const SAVE_PACING = `
 // `sent` here means handed to WhatsApp: the message stays `pending` until WhatsApp's server ack
 // comes back through the sync (message-type.ts); a failure moves it to `failed` (only from pending).
 // Either way a media message's staged file is deleted with it: handed over, it is WhatsApp's.
+// A failed send fails its message too (`rows`: the outbox rows failed, with session_id, message_id
+// and action; `rank`: failed's status rank; a status only moves forward, so an ack that came wins).
+const failMessagesOf = (rows: string, rank: string) =>
+  `UPDATE messages m SET status = GREATEST(m.status, ${rank}) FROM ${rows} r WHERE m.session_id = r.session_id AND m.id = r.message_id AND r.action = 'send'`;
 const FINISH_SENT = `
   WITH done AS (
     UPDATE message_outbox SET state = 'sent', finished_at = now(), claimed_epoch = NULL WHERE id = $2 AND session_id = $1 AND state = 'pending' RETURNING id)
@@ -45,9 +49,9 @@ const FINISH_SENT = `
 const FINISH_FAILED = `
   WITH done AS (
     UPDATE message_outbox SET state = 'failed', failure_reason = $3, finished_at = now(), claimed_epoch = NULL
-    WHERE id = $2 AND session_id = $1 AND state = 'pending' RETURNING id, message_id, action),
+    WHERE id = $2 AND session_id = $1 AND state = 'pending' RETURNING id, session_id, message_id, action),
   staged AS (DELETE FROM media_staging s USING done WHERE s.outbox_id = done.id)
-  UPDATE messages m SET status = GREATEST(m.status, $4) FROM done WHERE m.session_id = $1 AND m.id = done.message_id AND done.action = 'send'`;
+  ${failMessagesOf('done', '$4')}`;
 // A write's server ack (after FINISH_SENT): the write is done, or refused by WhatsApp.
 const ACKED = `UPDATE message_outbox SET acked_at = now() WHERE id = $2 AND session_id = $1 AND state = 'sent' AND acked_at IS NULL`;
 const REFUSED = `UPDATE message_outbox SET state = 'failed', failure_reason = $3 WHERE id = $2 AND session_id = $1 AND state = 'sent' AND acked_at IS NULL`;
@@ -67,7 +71,7 @@ const EXPIRE = `
       ORDER BY x.expires_at LIMIT 500 FOR UPDATE OF x SKIP LOCKED)
     RETURNING o.id, o.session_id, o.message_id, o.action),
   staged AS (DELETE FROM media_staging s USING expired e WHERE s.outbox_id = e.id)
-  UPDATE messages m SET status = GREATEST(m.status, $2) FROM expired e WHERE m.session_id = e.session_id AND m.id = e.message_id AND e.action = 'send'`;
+  ${failMessagesOf('expired', '$2')}`;
 
 // Any replica: what was handed to WhatsApp and has had no server ack for SEND_ACK_TIMEOUT_MS. A
 // send whose message has moved past pending (its ack came through the sync), or is gone, is settled.
@@ -89,7 +93,7 @@ const SWEEP_UNACKED = `
     UPDATE message_outbox o SET state = 'failed', failure_reason = CASE WHEN due.media THEN $5 ELSE $4 END, finished_at = now()
     FROM due WHERE o.id = due.id AND NOT due.settled AND (due.media OR due.attempts >= $3)
     RETURNING o.session_id, o.message_id, o.action)
-  UPDATE messages m SET status = GREATEST(m.status, $6) FROM failed f WHERE m.session_id = f.session_id AND m.id = f.message_id AND f.action = 'send'`;
+  ${failMessagesOf('failed', '$6')}`;
 
 interface Claimed {
   id: string;
