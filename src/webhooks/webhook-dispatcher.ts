@@ -14,7 +14,7 @@ const PAGE = 1000;
 
 type Subscription = Pick<WebhookRow, 'id' | 'org_id' | 'event_types' | 'session_id' | 'starts_after_event'>;
 
-/** Whether the webhook wants the event: its org, one of its types, its session if it has one, committed after it was created. */
+/** Whether the webhook wants the event: its org, one of its types, its session if it has one, numbered after the newest event visible when it was created. */
 export function wants(webhook: Subscription, event: EventRouting): boolean {
   return (
     webhook.org_id === event.org_id &&

@@ -88,7 +88,7 @@ export class WebhooksRepository {
     return this.dataSource.transaction(work);
   }
 
-  /** Inserts the webhook; it receives the events committed after this moment. */
+  /** Inserts the webhook; it receives the events numbered after the newest one visible now (docs/events.md, "Webhooks"). */
   async insert(row: Pick<WebhookRow, 'id' | 'org_id' | 'url' | 'event_types' | 'session_id' | 'description' | 'enabled' | 'secret'>): Promise<WebhookRow> {
     const [created] = await this.dataSource.query<WebhookRow[]>(
       `INSERT INTO webhooks (id, org_id, url, event_types, session_id, description, enabled, secret, starts_after_event)
