@@ -369,7 +369,7 @@ async function runOutboxCase(
   db: Client,
   token: string,
 ): Promise<SimulatorBenchResult['outbox']> {
-  const gateway = await startReplica(context, databaseUrl, simulator, 'simulator-gateway-outbox', false, {
+  const gateway = await startReplica(context, databaseUrl, simulator, 'simulator-gateway-outbox', true, {
     SEND_RATE_PER_MINUTE: '6000',
     SEND_BURST: '1000',
     SEND_JITTER_MS: '0',
