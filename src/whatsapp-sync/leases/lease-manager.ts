@@ -106,6 +106,16 @@ export class LeaseManager implements OnApplicationBootstrap, BeforeApplicationSh
     return [...this.held.keys()];
   }
 
+  /**
+   * Whether `fence` is surely still this replica's lease now, by its own clock: for what the
+   * database cannot fence (a message written to WhatsApp), checked right before doing it, so a
+   * process paused past its lease does nothing more once it runs again, before the watchdog's timer.
+   */
+  holdsSurely(fence: LeaseFence): boolean {
+    const lease = this.held.get(fence.sessionId);
+    return lease !== undefined && lease.fence.epoch === fence.epoch && lease.validUntil > performance.now();
+  }
+
   fenceOf(sessionId: string): LeaseFence | undefined {
     return this.held.get(sessionId)?.fence;
   }

@@ -14,19 +14,23 @@ import type { SessionRunner } from '../connection/session-runner';
 import { WriteRefusedError } from '../connection/whatsapp-engine';
 import type { SentMessage } from '../connection/whatsapp-engine';
 import { LeaseFencing, LeaseLostError } from '../leases/lease-fence';
+import { LeaseManager } from '../leases/lease-manager';
+import { CoalescingWriter } from './coalescing-writer';
 import type { LeaseFence } from '../leases/lease-fence';
 
 const MAX_ATTEMPTS = 3;
+/** The most messages claimed at once, when the pacing lets that many go now. */
+const CLAIM_BATCH = 32;
 /** How often a replica deletes staged media no message took (media-staging.ts). */
 const SWEEP_UNLINKED_EVERY_MS = 60_000;
 
-// The next message of the session: pending, not claimed under this lease epoch (a row claimed
-// under an older epoch was left by a holder that died mid-send), in acceptance order.
+// The session's next messages (up to $3): pending, not claimed under this lease epoch (a row
+// claimed under an older epoch was left by a holder that died mid-send), in acceptance order.
 const CLAIM_NEXT = `
   UPDATE message_outbox o SET claimed_epoch = $2, attempts = o.attempts + 1
   FROM (SELECT id FROM message_outbox
         WHERE session_id = $1 AND state = 'pending' AND (claimed_epoch IS NULL OR claimed_epoch < $2) AND expires_at > now()
-        ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED) AS next
+        ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED) AS next
   WHERE o.id = next.id
   RETURNING o.id::text AS id, o.message_id::text AS message_id, o.action, o.jid, o.content, o.attempts,
     (SELECT wa_id FROM messages m WHERE m.session_id = $1 AND m.id = o.message_id) AS wa_id`;
@@ -44,7 +48,8 @@ const failMessagesOf = (rows: string, rank: string) =>
   `UPDATE messages m SET status = GREATEST(m.status, ${rank}) FROM ${rows} r WHERE m.session_id = r.session_id AND m.id = r.message_id AND r.action = 'send'`;
 const FINISH_SENT = `
   WITH done AS (
-    UPDATE message_outbox SET state = 'sent', finished_at = now(), claimed_epoch = NULL WHERE id = $2 AND session_id = $1 AND state = 'pending' RETURNING id)
+    UPDATE message_outbox SET state = 'sent', finished_at = now(), claimed_epoch = NULL
+    WHERE id = ANY($2::bigint[]) AND session_id = $1 AND state = 'pending' RETURNING id)
   DELETE FROM media_staging s USING done WHERE s.outbox_id = done.id`;
 const FINISH_FAILED = `
   WITH done AS (
@@ -59,7 +64,7 @@ const REFUSED = `UPDATE message_outbox SET state = 'failed', failure_reason = $3
 const SESSIONS_WITH_WORK = `
   SELECT s.id AS session_id FROM unnest($1::text[]) AS s(id)
   WHERE EXISTS (SELECT 1 FROM message_outbox o WHERE o.session_id = s.id AND o.state = 'pending' AND o.expires_at > now())`;
-const RELEASE = `UPDATE message_outbox SET claimed_epoch = NULL WHERE id = $2 AND session_id = $1 AND state = 'pending'`;
+const RELEASE = `UPDATE message_outbox SET claimed_epoch = NULL WHERE id = ANY($2::bigint[]) AND session_id = $1 AND state = 'pending'`;
 // Any replica: messages past their expiry fail, unless the current holder is sending them right now.
 const EXPIRE = `
   WITH expired AS (
@@ -109,10 +114,11 @@ interface Claimed {
 /**
  * The sending side of the outbox (docs/sending.md): every SEND_POLL_MS, each replica fails
  * expired messages and sends, for each connected session it holds, the messages the session's
- * pacing allows, one at a time per session. A message is claimed under the lease fence (its
- * epoch written on the row), sent under its fixed WhatsApp id, then marked handed over (the
- * message's status waits for WhatsApp's server ack, through the sync); a holder that
- * dies in between leaves it to the next holder, which sends the same message again. One whose
+ * pacing allows, in order, one session's messages one after the other. A message is claimed
+ * under the lease fence (its epoch written on the row), sent under its fixed WhatsApp id, then
+ * marked handed over (the message's status waits for WhatsApp's server ack, through the sync); a
+ * holder that dies in between leaves it to the next holder, which sends the same message again
+ * (up to CLAIM_BATCH messages claimed together, when the pacing lets them go at once). One whose
  * server ack does not come within SEND_ACK_TIMEOUT_MS is sent again too (SWEEP_UNACKED).
  */
 @Injectable()
@@ -130,6 +136,7 @@ export class OutboxSender implements OnApplicationBootstrap, BeforeApplicationSh
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly fencing: LeaseFencing,
     private readonly connections: ConnectionSupervisor,
+    private readonly leases: LeaseManager,
   ) {
     this.staging = new MediaStaging(dataSource);
   }
@@ -200,17 +207,42 @@ export class OutboxSender implements OnApplicationBootstrap, BeforeApplicationSh
     }
   }
 
-  /** Sends what the pacing allows now, in order, while the session stays connected here. */
+  /**
+   * Sends what the pacing allows now, in order, while the session stays connected here: the
+   * messages the pacing lets go at once are claimed together, sent one after the other, and
+   * marked handed over in batches while the next ones are sent (with pacing off, claiming and
+   * marking each message on its own took longer than sending it).
+   */
   private async drain(runner: SessionRunner): Promise<void> {
     const fence = runner.fence;
-    while (runner.connected) {
-      const next = await this.claim(fence);
-      if (!next) return;
+    const handedOver = new CoalescingWriter((ids) => this.fencing.run(fence, (manager) => manager.query(FINISH_SENT, [fence.sessionId, ids])));
+    try {
+      while (runner.connected) {
+        const claimed = await this.claim(fence);
+        if (claimed.length === 0) return;
+        if (!(await this.sendInOrder(runner, claimed, handedOver))) return;
+      }
+    } finally {
+      await handedOver.settled();
+    }
+  }
+
+  /** Sends the claimed messages in order; false when it stopped early (the rest released, to be sent later). */
+  private async sendInOrder(runner: SessionRunner, claimed: Claimed[], handedOver: CoalescingWriter): Promise<boolean> {
+    const fence = runner.fence;
+    for (const [index, next] of claimed.entries()) {
+      const release = () => this.fencing.run(fence, (manager) => manager.query(RELEASE, [fence.sessionId, claimed.slice(index).map((row) => row.id)]));
+      if (!runner.connected) {
+        await release();
+        return false;
+      }
+      // Marking the last one sent is not awaited, so its fence check is no guard here.
+      if (!this.leases.holdsSurely(fence)) throw new LeaseLostError(fence.sessionId);
       // The stored message it sends, or changes, is gone (its chat was cleared or deleted). Read receipts and chat changes name no message.
       const waId = next.content.protocolId ?? next.wa_id;
       const namesMessage = next.action !== 'read' && next.action !== 'chat';
       if ((next.message_id !== null && next.wa_id === null) || (namesMessage && !waId)) {
-        await this.finish(fence, next.id, 'failed', 'deleted');
+        await this.finishFailed(fence, next.id, 'deleted');
         continue;
       }
       let sent: SentMessage;
@@ -222,28 +254,33 @@ export class OutboxSender implements OnApplicationBootstrap, BeforeApplicationSh
         if (error instanceof WriteRefusedError) {
           // WhatsApp said no: final (the same write would be refused again); the stored copy was not changed.
           this.logger.warn(`WhatsApp refused write ${next.id} (${next.action}) of session ${fence.sessionId}: ${error.code} ${error.message}`);
-          await this.finish(fence, next.id, 'failed', 'changeRefused', ` (WhatsApp error ${error.code})`);
+          await this.finishFailed(fence, next.id, 'changeRefused', ` (WhatsApp error ${error.code})`);
           continue;
         }
         if (error instanceof SessionConnectorError || next.attempts < MAX_ATTEMPTS) {
           this.logger.warn(`sending message ${next.message_id} of session ${fence.sessionId} failed (attempt ${next.attempts}): ${(error as Error).message}`);
-          await this.fencing.run(fence, (manager) => manager.query(RELEASE, [fence.sessionId, next.id]));
-          return;
+          await release();
+          return false;
         }
-        await this.finish(fence, next.id, 'failed', 'refused');
+        await this.finishFailed(fence, next.id, 'refused');
         continue;
       }
-      await this.finish(fence, next.id, 'sent');
-      // A message's status follows its ack through the sync; a write's outcome is kept on its row.
+      const marked = handedOver.add(next.id);
+      // A message's status follows its ack through the sync; a write's outcome is kept on its row, once it is marked sent.
       if (next.action !== 'send') {
-        sent.ack
+        marked
+          .then(() => sent.ack)
           .then((error) => this.recordAck(fence, next.id, error))
           .catch((error: Error) => {
             if (!(error instanceof LeaseLostError))
               this.logger.warn(`recording the ack of write ${next.id} of session ${fence.sessionId} failed: ${error.message}`);
           });
+      } else {
+        // Its failure, if any, is the drain's (settled()).
+        marked.catch(() => undefined);
       }
     }
+    return true;
   }
 
   /** WhatsApp's ack of a write: acknowledged (the stored copy took it), or refused (failed, the stored copy unchanged). */
@@ -253,8 +290,8 @@ export class OutboxSender implements OnApplicationBootstrap, BeforeApplicationSh
     );
   }
 
-  /** The next message, when the pacing allows one now: claimed under the fence, the pacing advanced. */
-  private claim(fence: LeaseFence): Promise<Claimed | undefined> {
+  /** The next messages, as many as the pacing allows now (at most CLAIM_BATCH): claimed under the fence, in order, the pacing advanced. */
+  private claim(fence: LeaseFence): Promise<Claimed[]> {
     return this.fencing.run(fence, async (manager) => {
       const pacing: { tat: string }[] = await manager.query(PACING_FOR_UPDATE, [fence.sessionId]);
       const stored = pacing[0] ? Number(pacing[0].tat) : null;
@@ -264,19 +301,23 @@ export class OutboxSender implements OnApplicationBootstrap, BeforeApplicationSh
       // After a change of the session's settings: the old debt cut to the new bound, kept.
       const tat = bounded(stored, now, settings);
       if (tat !== stored) await manager.query(SAVE_PACING, [fence.sessionId, tat]);
-      if (nextSendAllowedAt(tat, now, settings) > now) return undefined;
-      const [rows]: [Claimed[], number] = await manager.query(CLAIM_NEXT, [fence.sessionId, fence.epoch]);
-      if (rows.length === 0) return undefined;
-      await manager.query(SAVE_PACING, [fence.sessionId, afterSend(tat, now, settings, Math.random())]);
-      return rows[0];
+      // The pacing state after each send the pacing allows now.
+      const after: number[] = [];
+      for (let last = tat; after.length < CLAIM_BATCH && nextSendAllowedAt(last, now, settings) <= now;) {
+        last = afterSend(last, now, settings, Math.random());
+        after.push(last);
+      }
+      if (after.length === 0) return [];
+      const [rows]: [Claimed[], number] = await manager.query(CLAIM_NEXT, [fence.sessionId, fence.epoch, after.length]);
+      if (rows.length === 0) return [];
+      await manager.query(SAVE_PACING, [fence.sessionId, after[rows.length - 1]]);
+      return rows.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
     });
   }
 
-  private async finish(fence: LeaseFence, outboxId: string, state: 'sent' | 'failed', failure?: SendFailure, detail = ''): Promise<void> {
+  private async finishFailed(fence: LeaseFence, outboxId: string, failure: SendFailure, detail = ''): Promise<void> {
     await this.fencing.run(fence, (manager) =>
-      state === 'sent'
-        ? manager.query(FINISH_SENT, [fence.sessionId, outboxId])
-        : manager.query(FINISH_FAILED, [fence.sessionId, outboxId, SEND_FAILURES[failure!] + detail, statusRank('failed')]),
+      manager.query(FINISH_FAILED, [fence.sessionId, outboxId, SEND_FAILURES[failure] + detail, statusRank('failed')]),
     );
   }
 }
