@@ -41,12 +41,6 @@ describe('Send message: the holder dies with messages queued', () => {
     a = await startPausableReplica(socketsA, { ...SEND_ENV, DATABASE_URL: database.url, REPLICA_ID: 'send-a' });
     const tenant = await a.createTenant(ALL);
     await a.request(`/api/v1/sessions/${tenant.sessionId}/start`, { token: tenant.apiKey, method: 'POST' });
-    let openGate!: () => void;
-    const gate = new Promise<void>((resolve) => (openGate = resolve));
-    const socketA = await openedSocket(a, socketsA, tenant, (socket) => {
-      socket.sendGate = gate;
-    });
-
     const accepted: any[] = [];
     for (let i = 1; i <= 5; i++) {
       const response = await a.request(`/api/v1/sessions/${tenant.sessionId}/messages`, {
@@ -58,8 +52,18 @@ describe('Send message: the holder dies with messages queued', () => {
       expect(response.status).toBe(202);
       accepted.push(response.body);
     }
+    // Queued before the session connects, so the pacing (off) lets A claim all five at once.
+    let openGate!: () => void;
+    const gate = new Promise<void>((resolve) => (openGate = resolve));
+    const socketA = await openedSocket(a, socketsA, tenant, (socket) => {
+      socket.sendGate = gate;
+    });
     // A sent the first message and hangs in the send; the rest wait behind it.
     await waitFor(() => socketA.sent.length === 1 || undefined, 20_000);
+    const claimed = await a.dataSource.query(`SELECT count(*)::int AS n FROM message_outbox WHERE session_id = $1 AND claimed_epoch IS NOT NULL`, [
+      tenant.sessionId,
+    ]);
+    expect(claimed).toEqual([{ n: 5 }]);
 
     b = await startReplica(socketsB, { ...SEND_ENV, DATABASE_URL: database.url, REPLICA_ID: 'send-b' });
     const resumeA = await pause(a);
@@ -78,7 +82,8 @@ describe('Send message: the holder dies with messages queued', () => {
       resumeA();
       openGate();
     }
-    // A wakes up: its send returns, its mark is refused by the fence, it claims nothing more.
+    // A wakes up: its send returns; it sends none of the four it claimed with it (its lease is past its
+    // time by its own clock), its mark is refused by the fence, it claims nothing more.
     await waitFor(() => !a!.app.get(LeaseManager).heldSessionIds().includes(tenant.sessionId) || undefined, 20_000);
     expect(socketA.sent.map((sent) => sent.options.messageId)).toEqual([accepted[0].key.id]);
     const rows = await b.dataSource.query(`SELECT state, count(*)::int AS n FROM message_outbox WHERE session_id = $1 GROUP BY state`, [tenant.sessionId]);

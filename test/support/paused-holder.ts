@@ -11,14 +11,21 @@ import { waitFor } from './wait-for';
  * (sync-fencing, send-message-takeover).
  */
 
-/** Connections of the pausable replica's pool. */
-export const PAUSABLE_POOL_MAX = 3;
+/**
+ * Connections of the pausable replica's pool. With 3, on a machine loaded to 10 on 2 cores, the
+ * replica's own work (sync, outbox, event tail, requests) kept the lease renewal waiting for a
+ * connection past its deadline: it dropped and re-took the session before the test paused it.
+ */
+export const PAUSABLE_POOL_MAX = 8;
 
-/** Lease timings short enough that a takeover happens within a test. */
+/**
+ * Lease timings short enough that a takeover happens within a test, and long enough that a loaded
+ * machine does not lose a lease by a late renewal.
+ */
 export const FAST_TAKEOVER_ENV = {
   SESSION_CAPACITY: '10',
-  SESSION_LEASE_TTL_MS: '1500',
-  SESSION_LEASE_RENEW_INTERVAL_MS: '250',
+  SESSION_LEASE_TTL_MS: '5000',
+  SESSION_LEASE_RENEW_INTERVAL_MS: '500',
   SESSION_TAKEOVER_JITTER_MS: '50',
   SESSION_COMMAND_POLL_MS: '50',
 };
