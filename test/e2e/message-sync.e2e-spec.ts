@@ -320,6 +320,42 @@ describe("Messages: the stored copy of every chat's messages, synced and listed"
     expect(messages.find((m) => m.key.id === 'N2')).toMatchObject({ type: 'image', media: null });
   });
 
+  it('a history batch of thousands of messages, some of them twice, is stored whole and merged (upserts in slices)', async () => {
+    const tenant = await app.createTenant(['read']);
+    // 2,600 messages in two chats (more than two upsert slices of 1,000 per chat), then 300 of them
+    // again later in the same batch with a further status: they start a second run of distinct keys.
+    const jids = [pn(20), pn(21)];
+    const messages = jids.flatMap((jid, c) =>
+      Array.from({ length: 1300 }, (_, i) => ({
+        key: { remoteJid: jid, fromMe: i % 2 === 0, id: `S${c}X${i}` },
+        messageTimestamp: T0 + i,
+        status: i % 2 === 0 ? 2 : undefined,
+        message: { conversation: `slice ${c} ${i}` },
+      })),
+    );
+    const again = messages
+      .filter((m) => m.key.fromMe)
+      .slice(0, 300)
+      .map((m) => ({ ...m, status: 4 }));
+    const conversations = jids.map((id) => ({ id, conversationTimestamp: T0 + 1300 }));
+    await syncSink(app).handle(tenant.sessionId, {
+      'messaging-history.set': { chats: conversations, contacts: [], messages: [...messages, ...again], syncType: 2, progress: 100, isLatest: false },
+    });
+    for (const [c, jid] of jids.entries()) {
+      const listed = await listAll(tenant, await chatId(tenant, jid));
+      expect(listed).toHaveLength(1300);
+      expect(listed.map((m) => m.key.id)).toEqual(Array.from({ length: 1300 }, (_, i) => `S${c}X${1299 - i}`));
+      const read = new Set(again.filter((m) => m.key.remoteJid === jid).map((m) => m.key.id));
+      for (const message of listed) {
+        expect({ id: message.key.id, text: message.text, status: message.status }).toEqual({
+          id: message.key.id,
+          text: `slice ${c} ${message.key.id.slice(3)}`,
+          status: message.key.fromMe ? (read.has(message.key.id) ? 'read' : 'sent') : null,
+        });
+      }
+    }
+  });
+
   it('retention: an org keeps everything by default; with N days, older messages are deleted in bounded batches', async () => {
     const kept = await app.createTenant(['read']);
     const limited = await app.createTenant(['read']);

@@ -5,6 +5,13 @@ import type { MessageRemovalOp, StoredMessageOp } from './message-ops';
 import { MessageStore, MessageUpsertRow } from './store/message.store';
 import type { SessionTx } from './store/session-tx';
 
+/**
+ * Rows per upsert statement. A history chunk's statement is cut in slices so that Node builds and
+ * serializes one slice while PostgreSQL writes the one before (a statement more per slice costs
+ * PostgreSQL a plan, well under a millisecond).
+ */
+const UPSERT_SLICE = 1000;
+
 /** Resolves a JID to the chat that stands for the person (ChatSyncService's canonicalizer). */
 export type Canonical = (jid: string) => { jid: string; alt: string | null };
 
@@ -13,7 +20,7 @@ export const mediaKeyContext = (sessionId: string, waId: string, fromMe: boolean
 
 /**
  * Writes the messages store from the sync's ops, inside the session's sync transaction: rows go
- * in set-based, one statement per run of distinct messages (distinctRuns).
+ * in set-based, one statement per slice (UPSERT_SLICE rows) of a run of distinct messages (distinctRuns).
  */
 @Injectable()
 export class MessageSyncWriter {
@@ -28,10 +35,23 @@ export class MessageSyncWriter {
       const history = ops[start].history === true;
       let end = start + 1;
       while (end < ops.length && (ops[end].history === true) === history) end++;
-      const rows = ops.slice(start, end).map((op) => this.rowOf(tx.sessionId, op, canonical(op.jid).jid));
-      for (const run of distinctRuns(rows, (row) => `${row.jid} ${row.from_me ? 1 : 0} ${row.wa_id}`))
-        await this.repository.upsertMessages(tx, run, history ? 'history' : 'live');
+      const group = ops.slice(start, end);
+      const jids = group.map((op) => canonical(op.jid).jid);
+      const runs = distinctRuns(
+        group.map((_, index) => index),
+        (index) => `${jids[index]} ${group[index].fromMe ? 1 : 0} ${group[index].waId}`,
+      );
+      await this.repository.upsertMessages(tx, this.slicesOf(tx.sessionId, group, jids, runs), history ? 'history' : 'live');
       start = end;
+    }
+  }
+
+  /** The rows of each run, UPSERT_SLICE at a time, each built only when the store takes it (while the previous slice is written). */
+  private *slicesOf(sessionId: string, ops: StoredMessageOp[], jids: string[], runs: number[][]): Generator<MessageUpsertRow[]> {
+    for (const run of runs) {
+      for (let at = 0; at < run.length; at += UPSERT_SLICE) {
+        yield run.slice(at, at + UPSERT_SLICE).map((index) => this.rowOf(sessionId, ops[index], jids[index]));
+      }
     }
   }
 

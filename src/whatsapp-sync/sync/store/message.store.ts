@@ -113,16 +113,29 @@ export const MESSAGE_STORE_STATEMENTS: Record<string, string> = {
 @Injectable()
 export class MessageStore {
   /**
-   * Upserts messages and changes to them. No key may appear twice in one call (ON CONFLICT touches a row once).
+   * Upserts messages and changes to them, a statement per slice: no key may appear twice in one
+   * slice (ON CONFLICT touches a row once per statement), and slices are written in order.
+   * `slices` is iterated lazily: each slice is taken (its rows built by the caller) and serialized
+   * while PostgreSQL writes the previous one, so the two sides work at once instead of in turns.
    * `origin` 'history': the rows come from a history sync, and the event log's trigger stages no
-   * `message.received` for them (migration 1765022000000): the upsert runs between two settings of
+   * `message.received` for them (migration 1765022000000): the upserts run between two settings of
    * `gateway.message_origin` (transaction-local), so a live upsert costs no extra round trip.
    */
-  async upsertMessages(tx: SessionTx, rows: MessageUpsertRow[], origin: MessageOrigin = 'live'): Promise<void> {
-    if (rows.length === 0) return;
-    const jids = [...new Set(rows.map((row) => row.jid))];
-    if (origin === 'history') await tx.query(SET_ORIGIN, ['history']);
-    await tx.query(UPSERT_MESSAGES, [jsonRows(rows), jids]);
+  async upsertMessages(tx: SessionTx, slices: Iterable<MessageUpsertRow[]>, origin: MessageOrigin = 'live'): Promise<void> {
+    let writing: Promise<unknown> | undefined;
+    for (const rows of slices) {
+      if (rows.length === 0) continue;
+      const params = [jsonRows(rows), [...new Set(rows.map((row) => row.jid))]];
+      if (writing) await writing;
+      else if (origin === 'history') await tx.query(SET_ORIGIN, ['history']);
+      writing = tx.query(UPSERT_MESSAGES, params);
+      // Awaited once the next slice is ready (or at the end); a failure is not unhandled meanwhile.
+      writing.catch(() => undefined);
+      // One turn of the event loop: the statement goes out (through TypeORM's awaits) before the next slice is built.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    if (!writing) return;
+    await writing;
     if (origin === 'history') await tx.query(SET_ORIGIN, ['live']);
   }
 
