@@ -16,6 +16,16 @@ describe('CredentialCipher', () => {
     expect(cipher.encrypt(secret, 'c').equals(cipher.encrypt(secret, 'c'))).toBe(false);
   });
 
+  it('never uses an IV twice, across the draws of the IV pool, and every blob decrypts', () => {
+    const ivs = new Set<string>();
+    for (let i = 0; i < 1500; i++) {
+      const blob = cipher.encrypt(secret, `c${i}`);
+      ivs.add(blob.subarray(5, 17).toString('hex'));
+      expect(cipher.decrypt(blob, `c${i}`)).toEqual(secret);
+    }
+    expect(ivs.size).toBe(1500);
+  });
+
   it('refuses a blob moved to another context (session or key)', () => {
     const blob = cipher.encrypt(secret, 'S1:creds');
     expect(() => cipher.decrypt(blob, 'S2:creds')).toThrow(CredentialsUnreadableError);

@@ -5,6 +5,8 @@ const KEY_ID_BYTES = 4;
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 const HEADER_BYTES = 1 + KEY_ID_BYTES + IV_BYTES + TAG_BYTES;
+/** IVs drawn from the CSPRNG at a time (see nextIv). */
+const IVS_PER_DRAW = 512;
 
 /** Stored credentials could not be decrypted: another key, or tampered with. */
 export class CredentialsUnreadableError extends Error {
@@ -23,6 +25,8 @@ export class CredentialsUnreadableError extends Error {
  */
 export class CredentialCipher {
   private readonly keyId: Buffer;
+  private ivs = Buffer.alloc(0);
+  private ivAt = 0;
 
   constructor(private readonly key: Buffer) {
     if (key.length !== 32) throw new Error('the credentials encryption key must be 32 bytes');
@@ -30,11 +34,33 @@ export class CredentialCipher {
   }
 
   encrypt(plaintext: Buffer, context: string): Buffer {
-    const iv = randomBytes(IV_BYTES);
+    const iv = this.nextIv();
     const cipher = createCipheriv('aes-256-gcm', this.key, iv);
     cipher.setAAD(Buffer.from(context, 'utf8'));
-    const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()]);
-    return Buffer.concat([Buffer.from([VERSION]), this.keyId, iv, cipher.getAuthTag(), ciphertext]);
+    // GCM's ciphertext is as long as the plaintext: the blob is written in place, one allocation.
+    const blob = Buffer.allocUnsafe(HEADER_BYTES + plaintext.length);
+    blob[0] = VERSION;
+    this.keyId.copy(blob, 1);
+    iv.copy(blob, 1 + KEY_ID_BYTES);
+    let at = HEADER_BYTES + cipher.update(plaintext).copy(blob, HEADER_BYTES);
+    at += cipher.final().copy(blob, at);
+    cipher.getAuthTag().copy(blob, 1 + KEY_ID_BYTES + IV_BYTES);
+    return at === blob.length ? blob : blob.subarray(0, at);
+  }
+
+  /**
+   * A fresh random IV, never handed out twice: IVs come from the CSPRNG IVS_PER_DRAW at a time,
+   * each slice used once, into a new buffer every draw. A draw of 12 bytes cost about 40 µs on
+   * the loaded benchmark machine, half of encrypting one media key of a history sync.
+   */
+  private nextIv(): Buffer {
+    if (this.ivAt + IV_BYTES > this.ivs.length) {
+      this.ivs = randomBytes(IV_BYTES * IVS_PER_DRAW);
+      this.ivAt = 0;
+    }
+    const iv = this.ivs.subarray(this.ivAt, this.ivAt + IV_BYTES);
+    this.ivAt += IV_BYTES;
+    return iv;
   }
 
   decrypt(blob: Buffer, context: string): Buffer {
