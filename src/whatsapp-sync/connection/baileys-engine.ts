@@ -264,8 +264,11 @@ class BaileysConnection implements EngineConnection {
           : { 'messages.update': [{ key: target, update: { message: null, messageStubType: this.baileys.proto.WebMessageInfo.StubType.REVOKE } }] };
     this.pendingWrites.add(message.waId, content.kind, content.target.waId);
     const ack = this.expectAck(this.awaitingAck, message.waId, async (error) => {
+      if (error) {
+        this.pendingWrites.refused(message.waId);
+        return error;
+      }
       this.pendingWrites.delete(message.waId);
-      if (error) return error;
       await this.feed(change);
       return null;
     });

@@ -24,6 +24,25 @@ describe('PendingWrites', () => {
     expect(pending.withoutEchoes(reactionEcho(WRITE))).toEqual(reactionEcho(WRITE));
   });
 
+  it('keeps dropping the echo of a write WhatsApp refused, also when it comes after the refusal', () => {
+    const pending = new PendingWrites();
+    pending.add(WRITE, 'reaction', TARGET);
+    pending.refused(WRITE);
+    expect(pending.withoutEchoes(reactionEcho(WRITE))).toEqual({});
+  });
+
+  it('keeps only the newest refused writes filtered', () => {
+    const pending = new PendingWrites();
+    const ids = Array.from({ length: 65 }, (_, i) => `3EB0REFUSED${i}`);
+    for (const id of ids) {
+      pending.add(id, 'reaction', TARGET);
+      pending.refused(id);
+    }
+    expect(pending.size).toBe(64);
+    expect(pending.withoutEchoes(reactionEcho(ids[0]))).toEqual(reactionEcho(ids[0]));
+    expect(pending.withoutEchoes(reactionEcho(ids[64]))).toEqual({});
+  });
+
   it('passes a reaction made on the phone or by the contact, beside a pending one', () => {
     const pending = new PendingWrites();
     pending.add(WRITE, 'reaction', TARGET);

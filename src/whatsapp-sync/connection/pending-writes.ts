@@ -4,6 +4,9 @@ type Upserted = NonNullable<BaileysEventBatch['messages.upsert']>['messages'][nu
 
 export type PendingWriteKind = 'reaction' | 'edit' | 'delete';
 
+/** Refused writes whose echo is still filtered: an echo comes within moments, so a few suffice. */
+const REFUSED_KEPT = 64;
+
 /**
  * The writes (reaction, edit, delete for everyone) this connection sent whose server ack has not
  * come yet. Baileys emits a sent message as its own event (emitOwnEvents) on the next tick after it
@@ -16,13 +19,28 @@ export type PendingWriteKind = 'reaction' | 'edit' | 'delete';
 export class PendingWrites {
   /** By the carrier's WhatsApp id: what it changes, and on which message (its WhatsApp id). */
   private readonly byId = new Map<string, { kind: PendingWriteKind; target: string }>();
+  /** Writes WhatsApp refused, still filtered (oldest first); see `refused`. */
+  private readonly refusedIds = new Set<string>();
 
   add(waId: string, kind: PendingWriteKind, target: string): void {
     this.byId.set(waId, { kind, target });
   }
 
+  /** The ack came and the stored copy took the write: a later echo is the same change and may pass. */
   delete(waId: string): void {
     this.byId.delete(waId);
+    this.refusedIds.delete(waId);
+  }
+
+  /**
+   * WhatsApp refused the write: its echo must never be stored, and it can come after the refusal
+   * (on a loaded machine Baileys' event buffer flushed the echo of a refused edit after the error
+   * ack, and the edit was stored). So it stays filtered; the newest REFUSED_KEPT are kept.
+   */
+  refused(waId: string): void {
+    if (!this.byId.has(waId)) return;
+    this.refusedIds.add(waId);
+    if (this.refusedIds.size > REFUSED_KEPT) this.delete(this.refusedIds.values().next().value!);
   }
 
   get size(): number {
