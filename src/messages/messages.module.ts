@@ -7,6 +7,7 @@ import { MessagesRepository } from './messages.repository';
 import { MessagesService } from './messages.service';
 import { IdempotentRequests } from './sending/idempotency';
 import { OutboxRepository } from './sending/outbox.repository';
+import { AcceptBatches } from './sending/accept-batches';
 import { OutboxStatusReader } from './sending/outbox-status.reader';
 import { MessageWritesService } from './sending/message-writes.service';
 import { SendMessageService } from './sending/send-message.service';
@@ -24,6 +25,7 @@ import { SessionsModule } from '../sessions/sessions.module';
     SendMessageService,
     MediaStaging,
     OutboxRepository,
+    AcceptBatches,
     OutboxStatusReader,
     MessageWritesService,
     IdempotentRequests,

@@ -89,6 +89,51 @@ const ACCEPT = `
     (SELECT count(*)::int FROM linked) AS linked, ${QUEUED}
   FROM message m, outbox`;
 const STORE_RESPONSE = `UPDATE message_outbox SET response = $2 WHERE id = $1`;
+// ACCEPT for a batch of messages (group commit, AcceptBatches): $1 a JSON array of messages, each with its place in the
+// batch (`ord`). Each chat is upserted once (its newest timestamp), in (session, jid) order, so concurrent batches lock
+// chats in one order; messages and outbox rows are inserted in batch order, so ids follow it as they would one by one.
+// The rows of the statement are not visible to its own subqueries: where a message stands in its session's queue is
+// the session's pending rows before the statement (all of lower id) plus those of the batch before it.
+const ACCEPT_BATCH = `
+  WITH input AS (
+    SELECT * FROM json_to_recordset($1::json) AS x(ord int, session_id text, org_id text, key text, request_hash text, jid text,
+      chat_type text, ts bigint, wa_id text, type text, body text, quoted_id text, mentions text[], status smallint, media jsonb,
+      content jsonb, expires_in_ms bigint)),
+  released AS (
+    UPDATE message_outbox o SET idempotency_key = NULL FROM input i
+    WHERE i.key IS NOT NULL AND o.org_id = i.org_id AND o.idempotency_key = i.key AND o.created_at < now() - interval '24 hours'
+    RETURNING o.id),
+  chat AS (
+    INSERT INTO chats (session_id, jid, type, last_message_at)
+    SELECT DISTINCT ON (session_id, jid) session_id, jid, chat_type, ts FROM input ORDER BY session_id, jid, ts DESC
+    ON CONFLICT (session_id, jid) DO UPDATE SET last_message_at = GREATEST(chats.last_message_at, EXCLUDED.last_message_at), updated_at = now()
+    RETURNING id, session_id, jid),
+  message AS (
+    INSERT INTO messages (session_id, chat_id, wa_id, from_me, remote_jid, ts, type, body, quoted_id, mentions, status, media)
+    SELECT i.session_id, chat.id, i.wa_id, true, i.jid, i.ts, i.type, i.body, i.quoted_id, i.mentions, i.status, i.media
+    FROM input i JOIN chat ON chat.session_id = i.session_id AND chat.jid = i.jid ORDER BY i.ord
+    RETURNING *),
+  outbox AS (
+    INSERT INTO message_outbox (session_id, message_id, org_id, idempotency_key, request_hash, jid, content, expires_at)
+    SELECT i.session_id, m.id, i.org_id, i.key, decode(i.request_hash, 'hex'), i.jid, i.content, now() + i.expires_in_ms * interval '1 millisecond'
+    FROM input i JOIN message m ON m.session_id = i.session_id AND m.wa_id = i.wa_id, ${AFTER_RELEASE} ORDER BY i.ord
+    RETURNING id, session_id, message_id),
+  queued AS (
+    SELECT s.session_id,
+      (SELECT count(*)::int FROM message_outbox q WHERE q.session_id = s.session_id AND q.state = 'pending') AS pending,
+      (SELECT tat::text FROM session_send_pacing WHERE session_id = s.session_id) AS tat,
+      (SELECT send_pacing FROM sessions WHERE id = s.session_id) AS send_pacing
+    FROM (SELECT DISTINCT session_id FROM input) s)
+  SELECT i.ord, m.id::text AS id, m.chat_id::text AS chat_id, m.wa_id, m.from_me, m.remote_jid, m.participant, m.sender_jid, m.push_name,
+    m.ts::text AS ts, m.type, m.body, m.quoted_id, m.mentions, m.media, m.status, m.edited_at::text AS edited_at, m.deleted_at::text AS deleted_at,
+    m.reactions, o.id::text AS outbox_id, q.pending + (row_number() OVER (PARTITION BY o.session_id ORDER BY o.id))::int - 1 AS ahead, q.tat,
+    q.send_pacing
+  FROM input i
+  JOIN message m ON m.session_id = i.session_id AND m.wa_id = i.wa_id
+  JOIN outbox o ON o.session_id = m.session_id AND o.message_id = m.id
+  JOIN queued q ON q.session_id = i.session_id`;
+const STORE_RESPONSES = `UPDATE message_outbox o SET response = r.response::json FROM unnest($1::bigint[], $2::text[]) AS r(id, response) WHERE o.id = r.id`;
+
 const FIRST_ANSWER = `
   SELECT session_id, request_hash, response FROM message_outbox
   WHERE org_id = $1 AND idempotency_key = $2 AND created_at >= now() - interval '24 hours'`;
@@ -138,6 +183,52 @@ export interface AcceptedWrite {
   idempotency?: IdempotencyClaim;
 }
 
+/** A message to accept and how to answer it from its row. */
+export interface ToAccept<T> {
+  accepted: AcceptedMessage;
+  respond: (row: AcceptedRow) => T;
+}
+
+/** A batch's transaction failed and was not committed: its messages can be accepted one by one. */
+export class BatchRolledBack extends Error {
+  constructor(readonly reason: unknown) {
+    super('the batch was rolled back', { cause: reason });
+  }
+}
+
+/**
+ * Whether PostgreSQL answered the COMMIT with an error (it then rolled the transaction back),
+ * rather than the connection failing with the COMMIT's outcome unknown (SQLSTATE classes 08,
+ * connection exception, and 57, operator intervention, or no SQLSTATE at all).
+ */
+function refusedByServer(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && !code.startsWith('08') && !code.startsWith('57');
+}
+
+/** A message of a batch as ACCEPT_BATCH reads it (json_to_recordset). */
+function batchInput({ accepted }: ToAccept<unknown>, ord: number) {
+  return {
+    ord,
+    session_id: accepted.sessionId,
+    org_id: accepted.orgId,
+    key: accepted.idempotency?.key ?? null,
+    request_hash: accepted.idempotency?.requestHash.toString('hex') ?? null,
+    jid: accepted.jid,
+    chat_type: accepted.chatType,
+    ts: Date.now(),
+    wa_id: accepted.waId,
+    type: accepted.type,
+    body: accepted.body,
+    quoted_id: accepted.outbox.quoted?.waId ?? null,
+    mentions: accepted.mentions.length > 0 ? accepted.mentions : null,
+    status: accepted.pendingRank,
+    media: accepted.media ?? null,
+    content: accepted.outbox,
+    expires_in_ms: accepted.expiresInMs,
+  };
+}
+
 /** The accepting side of the outbox: a message stored, with its outbox row, in one transaction. */
 @Injectable()
 export class OutboxRepository {
@@ -169,6 +260,48 @@ export class OutboxRepository {
    */
   accept<T>(accepted: AcceptedMessage, respond: (row: AcceptedRow) => T): Promise<T | undefined> {
     return this.idempotent(accepted.idempotency, (manager) => this.insert(manager, accepted), respond, accepted.stagingId !== undefined);
+  }
+
+  /**
+   * Several messages without staged media, and `respond`'s answers for those with a key, in one
+   * transaction (ACCEPT_BATCH, the answers, COMMIT): the group commit's write (accept-batches.ts).
+   * Every message must have its own key, or none. Throws BatchRolledBack when nothing was
+   * committed (an error before COMMIT, or PostgreSQL refusing it); another error leaves the
+   * outcome unknown (the connection lost during COMMIT).
+   */
+  async acceptTogether(items: readonly ToAccept<unknown>[]): Promise<unknown[]> {
+    const runner = this.dataSource.createQueryRunner();
+    await runner.connect();
+    try {
+      await runner.startTransaction();
+      let answers: unknown[];
+      try {
+        const rows = (await runner.query(ACCEPT_BATCH, [JSON.stringify(items.map(batchInput))])) as (StoredMessage & QueuedRow & { ord: number })[];
+        if (rows.length !== items.length) throw new Error(`accepted ${rows.length} of a batch of ${items.length} messages`);
+        rows.sort((a, b) => a.ord - b.ord);
+        answers = items.map((item, index) => {
+          const { ord: _ord, outbox_id, ahead, tat, send_pacing, ...message } = rows[index];
+          return item.respond({ message, ...queued({ outbox_id, ahead, tat, send_pacing }) });
+        });
+        const keyed = items.flatMap((item, index) => (item.accepted.idempotency ? [index] : []));
+        if (keyed.length > 0) {
+          await runner.query(STORE_RESPONSES, [keyed.map((index) => rows[index].outbox_id), keyed.map((index) => JSON.stringify(answers[index]))]);
+        }
+      } catch (error) {
+        // Nothing was committed; a connection too broken to roll back has lost its transaction anyway.
+        await runner.rollbackTransaction().catch(() => undefined);
+        throw new BatchRolledBack(error);
+      }
+      try {
+        await runner.commitTransaction();
+      } catch (error) {
+        if (refusedByServer(error)) throw new BatchRolledBack(error);
+        throw error;
+      }
+      return answers;
+    } finally {
+      await runner.release();
+    }
   }
 
   /** Stores a write's outbox row, and `respond`'s answer for the idempotency key, as `accept` does. */

@@ -14,6 +14,7 @@ import { toMessageResponse } from '../dto/message.response';
 import { statusRank } from '../message-type';
 import { IdempotentRequests } from './idempotency';
 import { OutboxRepository } from './outbox.repository';
+import { AcceptBatches } from './accept-batches';
 import type { AcceptedMessage } from './outbox.repository';
 import type { OutgoingContent } from './outgoing-message';
 import { expectedSendAt, sessionPacing } from './send-pacing';
@@ -40,6 +41,7 @@ export class SendMessageService {
   constructor(
     private readonly ownership: SessionOwnership,
     private readonly outbox: OutboxRepository,
+    private readonly batches: AcceptBatches,
     private readonly idempotency: IdempotentRequests,
     private readonly config: AppConfig,
     private readonly staging: MediaStaging,
@@ -94,7 +96,7 @@ export class SendMessageService {
 
   /** Stores the message with its outbox row; its answer, with where it stands in the queue (undefined: a concurrent request took the key). */
   private respondWith(accepted: AcceptedMessage, sessionId: string): Promise<SendMessageResponse | undefined> {
-    return this.outbox.accept(accepted, ({ message, ahead, tat, pacing }) => ({
+    return this.batches.accept(accepted, ({ message, ahead, tat, pacing }) => ({
       ...toMessageResponse(message, sessionId),
       queue: { position: ahead, expectedSendAt: expectedSendAt(tat, Date.now(), ahead, sessionPacing(pacing, this.config.sending)) },
     }));
