@@ -102,8 +102,8 @@ describe('Send message: accepts written together', () => {
     expect(batch).toHaveLength(1);
     expect(await transactionOf([held.body.id])).not.toEqual(batch);
     // In the order sent, each behind the ones before it in the session's queue.
-    expect(first.body.id).toBeLessThan(own.body.id);
-    expect(own.body.id).toBeLessThan(keyless.body.id);
+    const outboxOrder = await app.dataSource.query(`SELECT message_id::int AS id FROM message_outbox WHERE session_id = $1 ORDER BY id`, [tenant.sessionId]);
+    expect(outboxOrder.map((row: { id: number }) => row.id).slice(2)).toEqual([first.body.id, own.body.id, keyless.body.id]);
     expect([first.body.queue.position, own.body.queue.position, keyless.body.queue.position]).toEqual([2, 3, 4]);
     // Stored, and in List messages, as alone.
     const page = await app.request(`/api/v1/sessions/${tenant.sessionId}/chats/${own.body.chatId}/messages`, { token: tenant.apiKey });
@@ -135,7 +135,11 @@ describe('Send message: accepts written together', () => {
       expect(JSON.stringify(refused.body)).not.toContain('test trigger');
       // Each in a transaction of its own (the batch rolled back, retried one by one), and nothing of the refused one stored.
       expect(await transactionOf([before.body.id, after.body.id])).toHaveLength(2);
-      const rows = await app.dataSource.query(`SELECT m.body FROM messages m WHERE m.session_id = $1 ORDER BY m.id`, [tenant.sessionId]);
+      // (In the order of their outbox rows: message ids come from a sequence each connection caches a range of.)
+      const rows = await app.dataSource.query(
+        `SELECT m.body FROM messages m JOIN message_outbox o ON o.session_id = m.session_id AND o.message_id = m.id WHERE m.session_id = $1 ORDER BY o.id`,
+        [tenant.sessionId],
+      );
       expect(rows.map((row: { body: string }) => row.body)).toEqual(['makes the chat', 'held', 'before', 'after']);
       // The refused key is free: the same request, once the database takes it, is accepted.
       await app.dataSource.query(`DROP TRIGGER test_refuse_outbox ON message_outbox`);
