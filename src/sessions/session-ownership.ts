@@ -28,10 +28,12 @@ export function sessionNotFound(): AppError {
 
 /**
  * The rule in SQL: the `sessions` row aliased `alias` has the id in parameter `$idParam` and
- * belongs to the org in `$orgParam`. For statements that check ownership and read in one go.
+ * belongs to the org in `$orgParam` (or in the SQL expressions given as strings, for a statement
+ * that checks several at once). For statements that check ownership and read in one go.
  */
-export function ownedSessionCondition(alias: string, idParam: number, orgParam: number): string {
-  return `${alias}.id = $${idParam} AND ${alias}.org_id = $${orgParam}`;
+export function ownedSessionCondition(alias: string, idParam: number | string, orgParam: number | string): string {
+  const sql = (given: number | string) => (typeof given === 'number' ? `$${given}` : given);
+  return `${alias}.id = ${sql(idParam)} AND ${alias}.org_id = ${sql(orgParam)}`;
 }
 
 const OWNED_SESSION_EXISTS = `SELECT 1 FROM sessions s WHERE ${ownedSessionCondition('s', 1, 2)}`;

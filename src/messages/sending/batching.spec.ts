@@ -1,4 +1,4 @@
-import { GroupCommit, Settled } from './group-commit';
+import { Batching, Settled } from './batching';
 
 /** A write whose batches the test lets finish one at a time. */
 function heldWrite() {
@@ -15,10 +15,10 @@ function heldWrite() {
 
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-describe('GroupCommit', () => {
+describe('Batching', () => {
   it('writes a lone item at once, and the items submitted meanwhile together in the next batch, in order', async () => {
     const { batches, finish, write } = heldWrite();
-    const group = new GroupCommit(write, 10);
+    const group = new Batching(write, 10);
     const first = group.submit(1);
     await turn();
     expect(batches).toEqual([[1]]);
@@ -35,7 +35,7 @@ describe('GroupCommit', () => {
 
   it('settles each item on its own: one error is that item answer only', async () => {
     const { finish, write } = heldWrite();
-    const group = new GroupCommit(write, 10);
+    const group = new Batching(write, 10);
     const answers = [group.submit(5), group.submit(-1), group.submit(6)];
     await turn();
     finish[0]();
@@ -46,7 +46,7 @@ describe('GroupCommit', () => {
 
   it('splits what waits into batches of at most maxBatch, and answers every item of a batch whose write throws with its error', async () => {
     const batches: number[][] = [];
-    const group = new GroupCommit<number, number>((items) => {
+    const group = new Batching<number, number>((items) => {
       batches.push(items);
       return items.includes(3) ? Promise.reject(new Error('lost')) : Promise.resolve(items.map((value) => ({ ok: true, value })));
     }, 2);

@@ -8,19 +8,19 @@ interface Waiting<I, R> {
 }
 
 /**
- * Group commit: items submitted while a batch is being written wait, and go together in the next
- * batch (up to `maxBatch`), so that N concurrent requests share one transaction instead of
- * paying N (docs/performance.md, "Send message accept"). An item submitted when nothing is in
+ * Items submitted while a batch is in flight wait, and go together in the next batch (up to
+ * `maxBatch`): N concurrent requests share one transaction or one query instead of paying N each
+ * (group commit; docs/performance.md, "Send message accept"). An item submitted when nothing is in
  * flight goes at once (in the next turn of the event loop, with whatever else arrived in the same
- * turn): a lone request waits for no one. `write` settles every item of its batch on its own, so
+ * turn): a lone request waits for no one. `run` settles every item of its batch on its own, so
  * one item's error is that item's answer only.
  */
-export class GroupCommit<I, R> {
+export class Batching<I, R> {
   private readonly queue: Waiting<I, R>[] = [];
   private writing = false;
 
   constructor(
-    private readonly write: (items: I[]) => Promise<Settled<R>[]>,
+    private readonly run: (items: I[]) => Promise<Settled<R>[]>,
     private readonly maxBatch: number,
   ) {}
 
@@ -44,7 +44,7 @@ export class GroupCommit<I, R> {
       const batch = this.queue.splice(0, this.maxBatch);
       let settled: Settled<R>[];
       try {
-        settled = await this.write(batch.map((waiting) => waiting.item));
+        settled = await this.run(batch.map((waiting) => waiting.item));
       } catch (error) {
         settled = batch.map(() => ({ ok: false, error }));
       }

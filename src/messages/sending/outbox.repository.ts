@@ -40,6 +40,13 @@ export interface AcceptedRow {
   outboxId: string;
 }
 
+/** An Idempotency-Key of a request to a session, to look up (OutboxRepository.firstAnswersOnOwnedSessions). */
+export interface AnswerLookup {
+  orgId: string;
+  sessionId: string;
+  key: string;
+}
+
 /** The first answer to an idempotency key, and the hash of the request it answered. */
 export interface IdempotentAnswer {
   sessionId: string;
@@ -137,11 +144,15 @@ const STORE_RESPONSES = `UPDATE message_outbox o SET response = r.response::json
 const FIRST_ANSWER = `
   SELECT session_id, request_hash, response FROM message_outbox
   WHERE org_id = $1 AND idempotency_key = $2 AND created_at >= now() - interval '24 hours'`;
-// No row: the session is not the org's; a row of NULLs: no answer yet. (The key is the org's, whichever session it was used on.)
-const FIRST_ANSWER_ON_OWNED_SESSION = `
-  SELECT o.session_id, o.request_hash, o.response FROM sessions s
-  LEFT JOIN message_outbox o ON o.org_id = $1 AND o.idempotency_key = $2 AND o.created_at >= now() - interval '24 hours'
-  WHERE ${ownedSessionCondition('s', 3, 1)}`;
+// Per lookup (org $1, session $2, key $3, in order): owned false when the session is not the org's; else the key's first
+// answer, or NULLs when there is none yet. (The key is the org's, whichever session it was used on.)
+const FIRST_ANSWERS_ON_OWNED_SESSIONS = `
+  SELECT l.ord, s.id IS NOT NULL AS owned, o.session_id, o.request_hash, o.response
+  FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS l(org_id, session_id, key, ord)
+  LEFT JOIN sessions s ON ${ownedSessionCondition('s', 'l.session_id', 'l.org_id')}
+  LEFT JOIN message_outbox o ON s.id IS NOT NULL AND o.org_id = l.org_id AND o.idempotency_key = l.key
+    AND o.created_at >= now() - interval '24 hours'
+  ORDER BY l.ord`;
 const QUOTED = `
   SELECT m.remote_jid, m.wa_id, m.from_me, m.participant, m.body FROM messages m
   WHERE m.session_id = $1 AND m.id = $2 AND m.chat_id = (SELECT id FROM chats WHERE session_id = $1 AND jid = $3) AND m.ts IS NOT NULL`;
@@ -378,11 +389,17 @@ export class OutboxRepository {
     return rows[0] ? answerOf(rows[0]) : undefined;
   }
 
-  /** `firstAnswer`, and whether `orgId` owns the session (undefined when not: the ownership rule in the same query). */
-  async firstAnswerOnOwnedSession(orgId: string, sessionId: string, key: string): Promise<{ first: IdempotentAnswer | undefined } | undefined> {
-    const rows: (AnswerRow | { session_id: null })[] = await this.dataSource.query(FIRST_ANSWER_ON_OWNED_SESSION, [orgId, key, sessionId]);
-    if (rows.length === 0) return undefined;
-    return { first: rows[0].session_id === null ? undefined : answerOf(rows[0]) };
+  /**
+   * For each lookup, `firstAnswer`, and whether its org owns the session (undefined when not: the
+   * ownership rule in the same query), in one query for all of them.
+   */
+  async firstAnswersOnOwnedSessions(lookups: readonly AnswerLookup[]): Promise<({ first: IdempotentAnswer | undefined } | undefined)[]> {
+    const rows: ((AnswerRow | { session_id: null }) & { owned: boolean })[] = await this.dataSource.query(FIRST_ANSWERS_ON_OWNED_SESSIONS, [
+      lookups.map((lookup) => lookup.orgId),
+      lookups.map((lookup) => lookup.sessionId),
+      lookups.map((lookup) => lookup.key),
+    ]);
+    return rows.map((row) => (row.owned ? { first: row.session_id === null ? undefined : answerOf(row) } : undefined));
   }
 
   private async insert(manager: EntityManager, accepted: AcceptedMessage): Promise<AcceptedRow> {
