@@ -15,8 +15,9 @@ const MAX_BATCH = 64;
  * Send message's accepts, written by group commit (batching.ts): the messages that arrive while
  * a batch is being written go together in the next one, one transaction for all of them
  * (OutboxRepository.acceptTogether). Each request is still answered only once its own rows are
- * committed, with its own answer or its own error. Measured (docs/performance.md, "Send message
- * accept"): one transaction, one event publication and one NOTIFY per batch instead of per message.
+ * committed, with its own answer or its own error. One transaction, one event publication and one
+ * NOTIFY per batch instead of per message: gateway CPU per accept 4.1-5.2 ms -> 1.3-1.6 ms in
+ * alternated runs on a loaded machine (docs/performance.md, "Send message accept: group commit").
  *
  * The Idempotency-Key rule is IdempotentRequests'; this keeps what it relies on: of concurrent
  * requests with one key, one is written and the others answer undefined (the key was taken), also
