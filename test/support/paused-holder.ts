@@ -68,7 +68,10 @@ export async function openedSocket(
       socket.user = { id: '6281234567890:12@s.whatsapp.net', name: 'Alice' };
       socket.emit('connection.update', { connection: 'open' });
     }
-    return (await app.request(`/api/v1/sessions/${tenant.sessionId}`, { token: tenant.apiKey })).body.status === 'connected';
+    // A socket of this app opened first: on a takeover the stored status is still the old
+    // holder's 'connected' until the new one reports (seen under load: the new holder's socket
+    // did not exist yet, its connection was never opened, and it sent nothing).
+    return openedSockets.size > 0 && (await app.request(`/api/v1/sessions/${tenant.sessionId}`, { token: tenant.apiKey })).body.status === 'connected';
   }, 20_000);
   return sockets.latest(tenant.sessionId)!;
 }
