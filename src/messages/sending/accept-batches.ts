@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Gauge, Histogram } from 'prom-client';
 import { GatewayMetrics } from '../../metrics/gateway-metrics';
-import { Batching, Settled } from './batching';
+import { Batching, Settled } from '../../common/async/batching';
 import { BatchRolledBack, OutboxRepository } from './outbox.repository';
 import type { AcceptedMessage, AcceptedRow, ToAccept } from './outbox.repository';
 
@@ -12,7 +12,7 @@ import type { AcceptedMessage, AcceptedRow, ToAccept } from './outbox.repository
 const MAX_BATCH = 64;
 
 /**
- * Send message's accepts, written by group commit (batching.ts): the messages that arrive while
+ * Send message's accepts, written by group commit (common/async/batching.ts): the messages that arrive while
  * a batch is being written go together in the next one, one transaction for all of them
  * (OutboxRepository.acceptTogether). Each request is still answered only once its own rows are
  * committed, with its own answer or its own error. One transaction, one event publication and one

@@ -15,7 +15,7 @@ import { WriteRefusedError } from '../connection/whatsapp-engine';
 import type { SentMessage } from '../connection/whatsapp-engine';
 import { LeaseFencing, LeaseLostError } from '../leases/lease-fence';
 import { LeaseManager } from '../leases/lease-manager';
-import { CoalescingWriter } from './coalescing-writer';
+import { Batching } from '../../common/async/batching';
 import type { LeaseFence } from '../leases/lease-fence';
 
 const MAX_ATTEMPTS = 3;
@@ -215,20 +215,31 @@ export class OutboxSender implements OnApplicationBootstrap, BeforeApplicationSh
    */
   private async drain(runner: SessionRunner): Promise<void> {
     const fence = runner.fence;
-    const handedOver = new CoalescingWriter((ids) => this.fencing.run(fence, (manager) => manager.query(FINISH_SENT, [fence.sessionId, ids])));
+    const handedOver = new Batching<string, void>(async (ids) => {
+      await this.fencing.run(fence, (manager) => manager.query(FINISH_SENT, [fence.sessionId, ids]));
+      return ids.map(() => ({ ok: true, value: undefined }));
+    }, CLAIM_BATCH);
+    const marks: Promise<void>[] = [];
+    const markSent = (outboxId: string) => {
+      const marked = handedOver.submit(outboxId);
+      // Awaited below, after the sends; handled now, so a refusal in between is not unhandled.
+      marked.catch(() => undefined);
+      marks.push(marked);
+      return marked;
+    };
     try {
       while (runner.connected) {
         const claimed = await this.claim(fence);
         if (claimed.length === 0) return;
-        if (!(await this.sendInOrder(runner, claimed, handedOver))) return;
+        if (!(await this.sendInOrder(runner, claimed, markSent))) return;
       }
     } finally {
-      await handedOver.settled();
+      await Promise.all(marks);
     }
   }
 
   /** Sends the claimed messages in order; false when it stopped early (the rest released, to be sent later). */
-  private async sendInOrder(runner: SessionRunner, claimed: Claimed[], handedOver: CoalescingWriter): Promise<boolean> {
+  private async sendInOrder(runner: SessionRunner, claimed: Claimed[], markSent: (outboxId: string) => Promise<void>): Promise<boolean> {
     const fence = runner.fence;
     for (const [index, next] of claimed.entries()) {
       const release = () => this.fencing.run(fence, (manager) => manager.query(RELEASE, [fence.sessionId, claimed.slice(index).map((row) => row.id)]));
@@ -265,7 +276,7 @@ export class OutboxSender implements OnApplicationBootstrap, BeforeApplicationSh
         await this.finishFailed(fence, next.id, 'refused');
         continue;
       }
-      const marked = handedOver.add(next.id);
+      const marked = markSent(next.id);
       // A message's status follows its ack through the sync; a write's outcome is kept on its row, once it is marked sent.
       if (next.action !== 'send') {
         marked
@@ -275,9 +286,6 @@ export class OutboxSender implements OnApplicationBootstrap, BeforeApplicationSh
             if (!(error instanceof LeaseLostError))
               this.logger.warn(`recording the ack of write ${next.id} of session ${fence.sessionId} failed: ${error.message}`);
           });
-      } else {
-        // Its failure, if any, is the drain's (settled()).
-        marked.catch(() => undefined);
       }
     }
     return true;
