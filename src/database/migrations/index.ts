@@ -16,6 +16,7 @@ import { OutboxWriteAcks1796581050828 } from './1796581050828-outbox-write-acks'
 import { MediaStaging1796582246948 } from './1796582246948-media-staging';
 import { EventLogUnserialised1796590000000 } from './1796590000000-event-log-unserialised';
 import { OutboxAckTimeout1796591000000 } from './1796591000000-outbox-ack-timeout';
+import { OutboxQueueDepth1796600000000 } from './1796600000000-outbox-queue-depth';
 
 /** Every migration, in order. A new migration file is added here too. */
 export const MIGRATIONS = [
@@ -37,4 +38,5 @@ export const MIGRATIONS = [
   MediaStaging1796582246948,
   EventLogUnserialised1796590000000,
   OutboxAckTimeout1796591000000,
+  OutboxQueueDepth1796600000000,
 ];

@@ -61,10 +61,13 @@ const RELEASE_STALE_KEY = `
   UPDATE message_outbox SET idempotency_key = NULL
   WHERE org_id = $2 AND idempotency_key = $3 AND created_at < now() - interval '24 hours'
   RETURNING id`;
+// The session's pending rows as the statement sees them (all before any row it inserts), kept by triggers
+// (migration 1796600000000): where a row the statement inserts stands in the queue, without counting the queue.
+const QUEUE_DEPTH = (session: string) => `COALESCE((SELECT pending FROM outbox_queue_depth WHERE session_id = ${session}), 0)`;
 // Where the row just inserted (`outbox`) stands in the session's queue ($1), and the session's pacing.
 const QUEUED = `
   outbox.id::text AS outbox_id,
-  (SELECT count(*)::int FROM message_outbox q WHERE q.session_id = $1 AND q.state = 'pending' AND q.id < outbox.id) AS ahead,
+  ${QUEUE_DEPTH('$1')} AS ahead,
   (SELECT tat::text FROM session_send_pacing WHERE session_id = $1) AS tat,
   (SELECT send_pacing FROM sessions WHERE id = $1) AS send_pacing`;
 // The stale key's release, joined as a row the insert reads, so it is done before the key is inserted.
@@ -100,7 +103,7 @@ const STORE_RESPONSE = `UPDATE message_outbox SET response = $2 WHERE id = $1`;
 // batch (`ord`). Each chat is upserted once (its newest timestamp), in (session, jid) order, so concurrent batches lock
 // chats in one order; messages and outbox rows are inserted in batch order, so ids follow it as they would one by one.
 // The rows of the statement are not visible to its own subqueries: where a message stands in its session's queue is
-// the session's pending rows before the statement (all of lower id) plus those of the batch before it.
+// the session's pending rows before the statement (QUEUE_DEPTH) plus those of the batch before it.
 const ACCEPT_BATCH = `
   WITH input AS (
     SELECT * FROM json_to_recordset($1::json) AS x(ord int, session_id text, org_id text, key text, request_hash text, jid text,
@@ -127,7 +130,7 @@ const ACCEPT_BATCH = `
     RETURNING id, session_id, message_id),
   queued AS (
     SELECT s.session_id,
-      (SELECT count(*)::int FROM message_outbox q WHERE q.session_id = s.session_id AND q.state = 'pending') AS pending,
+      ${QUEUE_DEPTH('s.session_id')} AS pending,
       (SELECT tat::text FROM session_send_pacing WHERE session_id = s.session_id) AS tat,
       (SELECT send_pacing FROM sessions WHERE id = s.session_id) AS send_pacing
     FROM (SELECT DISTINCT session_id FROM input) s)
