@@ -1,4 +1,5 @@
 import { Webhook } from 'standardwebhooks';
+import { EventLogRepository } from '../../src/events/event-log.repository';
 import { ChatSyncService } from '../../src/whatsapp-sync/sync/chat-sync.service';
 import { NetworkPolicy } from '../../src/webhooks/network-policy';
 import { WebhookSender } from '../../src/webhooks/webhook-sender';
@@ -365,5 +366,48 @@ describe('Webhooks: a backlog larger than a batch', () => {
     );
     await receiver.waitFor(() => receiver.ids().length === jids.length);
     expect(receiver.requests.map((request) => request.json.data.jid).sort()).toEqual([...jids].sort());
+  });
+  it('reads a backlog a bounded range of ids at a time, across ids no event took, each event once', async () => {
+    const tenant = await app.createTenant(['read', 'admin']);
+    const created = await app.request('/api/v1/webhooks', {
+      token: tenant.apiKey,
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ url: receiver.url, eventTypes: ['chat.updated'] }),
+    });
+    expect(created.status).toBe(201);
+    const log = app.app.get(EventLogRepository);
+    const ranges: bigint[] = [];
+    const original = log.readRoutingAfter.bind(log);
+    const read = jest.spyOn(log, 'readRoutingAfter').mockImplementation((afterId, upTo, limit, manager) => {
+      ranges.push(upTo - afterId);
+      return original(afterId, upTo, limit, manager);
+    });
+    try {
+      const before = ['628566666660@s.whatsapp.net', '628566666661@s.whatsapp.net'];
+      const after = ['628566666662@s.whatsapp.net', '628566666663@s.whatsapp.net'];
+      await app.insertChats(
+        tenant.sessionId,
+        before.map((jid) => ({ jid, name: 'before the gap' })),
+      );
+      // 2,500 numbers taken by transactions that published nothing (rolled back): two and a half pages of ids without an event.
+      await app.dataSource.query(`SELECT nextval('events_id_seq') FROM generate_series(1, 2500)`);
+      await app.insertChats(
+        tenant.sessionId,
+        after.map((jid) => ({ jid, name: 'after the gap' })),
+      );
+      const jids = [...before, ...after];
+      await receiver.waitFor(() => receiver.requests.filter((request) => jids.includes(request.json.data.jid)).length === jids.length);
+      expect(
+        receiver.requests
+          .filter((request) => jids.includes(request.json.data.jid))
+          .map((request) => request.json.data.jid)
+          .sort(),
+      ).toEqual(jids.sort());
+      expect(ranges.length).toBeGreaterThan(2);
+      expect(ranges.every((range) => range > 0n && range <= 1000n)).toBe(true);
+    } finally {
+      read.mockRestore();
+    }
   });
 });
