@@ -348,7 +348,8 @@ describe('Webhooks: a backlog larger than a batch', () => {
     await database?.drop();
   });
 
-  it('is worked batch after batch without waiting for the polling interval in between, each event once', async () => {
+  /** A new tenant with a webhook for chat.updated at the receiver. */
+  async function tenantWithWebhook(): Promise<Tenant> {
     const tenant = await app.createTenant(['read', 'admin']);
     const created = await app.request('/api/v1/webhooks', {
       token: tenant.apiKey,
@@ -357,6 +358,11 @@ describe('Webhooks: a backlog larger than a batch', () => {
       body: JSON.stringify({ url: receiver.url, eventTypes: ['chat.updated'] }),
     });
     expect(created.status).toBe(201);
+    return tenant;
+  }
+
+  it('is worked batch after batch without waiting for the polling interval in between, each event once', async () => {
+    const tenant = await tenantWithWebhook();
 
     // Nine events in one transaction: five batches (2, 2, 2, 2, 1) for the one worker.
     const jids = Array.from({ length: 9 }, (_, index) => `62855555555${index}@s.whatsapp.net`);
@@ -367,15 +373,9 @@ describe('Webhooks: a backlog larger than a batch', () => {
     await receiver.waitFor(() => receiver.ids().length === jids.length);
     expect(receiver.requests.map((request) => request.json.data.jid).sort()).toEqual([...jids].sort());
   });
+
   it('reads a backlog a bounded range of ids at a time, across ids no event took, each event once', async () => {
-    const tenant = await app.createTenant(['read', 'admin']);
-    const created = await app.request('/api/v1/webhooks', {
-      token: tenant.apiKey,
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ url: receiver.url, eventTypes: ['chat.updated'] }),
-    });
-    expect(created.status).toBe(201);
+    const tenant = await tenantWithWebhook();
     const log = app.app.get(EventLogRepository);
     const ranges: bigint[] = [];
     const original = log.readRoutingAfter.bind(log);
