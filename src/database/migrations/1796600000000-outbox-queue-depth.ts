@@ -11,8 +11,9 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  * Statement triggers keep the number, whatever statement moves a row into or out of `pending`
  * (accepts, sends, failures, expiry, the ack sweep's requeue, deletes): one home for the rule.
  * Each trigger applies its statement's changes in session order, so two statements that change
- * several sessions lock their numbers in one order and never deadlock on them. A delete changes
- * only numbers that exist: a session's own deletion cascades to both tables.
+ * several sessions (an expiry sweep, an accept batch) lock their numbers in one order and cannot
+ * deadlock on them. A delete changes only numbers that exist: a session's own deletion cascades
+ * to both tables.
  */
 export class OutboxQueueDepth1796600000000 implements MigrationInterface {
   name = 'OutboxQueueDepth1796600000000';
