@@ -12,6 +12,17 @@ describe('the simulated media host', () => {
     expect(new Date(certificate.validTo).getTime()).toBeGreaterThan(Date.now() + 300 * 86_400_000);
   });
 
+  it('makes a certificate OpenSSL loads whatever the random serial bytes (a zero or sign-bit first byte included)', () => {
+    for (const first of [0x00, 0x01, 0x7f, 0x80, 0xff]) {
+      for (const second of [0x00, 0x7f, 0x80, 0xff]) {
+        const serialBytes = Buffer.concat([Buffer.from([first, second]), randomBytes(14)]);
+        const certificate = new X509Certificate(selfSignedCertificate('127.0.0.1', serialBytes).certificatePem);
+        expect(certificate.verify(certificate.publicKey)).toBe(true);
+        expect(parseInt(certificate.serialNumber.slice(0, 2), 16)).toBeGreaterThanOrEqual(0x01);
+      }
+    }
+  });
+
   it("decrypts a file encrypted as WhatsApp's clients do, and refuses one whose MAC or hash does not match", () => {
     const plain = randomBytes(5000);
     const mediaKey = randomBytes(32);

@@ -157,20 +157,31 @@ function utcTime(date: Date): Buffer {
 }
 
 /**
+ * A positive serial number from 16 random bytes, as DER's INTEGER has it: the first byte 0x01 to
+ * 0x7f, so neither a sign bit nor a leading zero byte (a zero first byte before one under 0x80 is
+ * "illegal padding" to OpenSSL: one certificate in 256 failed to load that way, and the simulator's
+ * media host with it).
+ */
+function serialNumber(random: Buffer): Buffer {
+  const serial = Buffer.from(random);
+  serial[0] = (serial[0] & 0x7f) | 0x01;
+  return serial;
+}
+
+/**
  * An X.509 v3 certificate for `host` (an IPv4 address or a DNS name, in its subjectAltName),
  * self-signed with a fresh P-256 key, valid from a day ago for a year: the media host's TLS identity.
+ * `serialBytes` (16 random bytes) is a parameter for the tests.
  */
-export function selfSignedCertificate(host: string): { certificatePem: string; keyPem: string } {
+export function selfSignedCertificate(host: string, serialBytes = randomBytes(16)): { certificatePem: string; keyPem: string } {
   const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const name = sequence(der(0x31, sequence(oid(COMMON_NAME), der(0x0c, Buffer.from('WhatsApp simulator media host')))));
   const ipv4 = /^\d{1,3}(\.\d{1,3}){3}$/.test(host);
   const altName = ipv4 ? der(0x87, Buffer.from(host.split('.').map(Number))) : der(0x82, Buffer.from(host));
   const now = Date.now();
-  const serial = randomBytes(16);
-  serial[0] &= 0x7f;
   const tbs = sequence(
     der(0xa0, der(0x02, Buffer.from([2]))),
-    der(0x02, serial),
+    der(0x02, serialNumber(serialBytes)),
     sequence(oid(ECDSA_WITH_SHA256)),
     name,
     sequence(utcTime(new Date(now - 86_400_000)), utcTime(new Date(now + 365 * 86_400_000))),
