@@ -13,7 +13,8 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  * Each trigger applies its statement's changes in session order, so two statements that change
  * several sessions (an expiry sweep, an accept batch) lock their numbers in one order and cannot
  * deadlock on them. A delete changes only numbers that exist: a session's own deletion cascades
- * to both tables.
+ * to both tables. The price: a statement holds its sessions' numbers until it commits, so two
+ * replicas' accept batches for one session commit one after the other.
  */
 export class OutboxQueueDepth1796600000000 implements MigrationInterface {
   name = 'OutboxQueueDepth1796600000000';
