@@ -1,3 +1,4 @@
+import { isolatedDatabase } from '../support/isolated-database';
 import { TestApp, HttpResult } from '../support/test-app';
 
 const LEAKS = /(stack|at \w+ \(|\.ts:\d+|SELECT|INSERT|QueryFailedError|node_modules|postgres)/i;
@@ -109,18 +110,24 @@ describe('the error envelope, on every non-2xx response', () => {
     expectEnvelope(response, 413, 'payload_too_large');
   });
 
-  it('500 internal hides the cause and is logged with the request id', async () => {
-    await app.dataSource.query('ALTER TABLE chats RENAME COLUMN jid TO jid_renamed_for_test');
+  it('500 internal hides the cause and carries the request id', async () => {
+    // The cause is a column renamed under the app: on a database of this test's own, since test
+    // files run side by side on the run's shared database, where List chats would fail for them too.
+    const database = await isolatedDatabase();
+    const broken = await TestApp.start({ DATABASE_URL: database.url });
     try {
-      const response = await app.request(`/api/v1/sessions/${tenant.sessionId}/chats`, {
-        token: tenant.apiKey,
+      const owner = await broken.createTenant(['read']);
+      await broken.dataSource.query('ALTER TABLE chats RENAME COLUMN jid TO jid_renamed_for_test');
+      const response = await broken.request(`/api/v1/sessions/${owner.sessionId}/chats`, {
+        token: owner.apiKey,
         headers: { 'x-request-id': 'trace-me-123' },
       });
       expectEnvelope(response, 500, 'internal');
       expect(response.body.error).toEqual({ code: 'internal', message: 'internal error', details: {} });
       expect(response.headers.get('x-request-id')).toBe('trace-me-123');
     } finally {
-      await app.dataSource.query('ALTER TABLE chats RENAME COLUMN jid_renamed_for_test TO jid');
+      await broken.close();
+      await database.drop();
     }
   });
 

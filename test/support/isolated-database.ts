@@ -11,6 +11,8 @@ export interface IsolatedDatabase {
 /**
  * A migrated database of its own, for tests whose replicas claim every running session they see
  * (leases, connection lifecycle): other test files' sessions and replicas stay out of their way.
+ * Also for any test that changes the schema in a way other tests would meet (renames a column, say):
+ * test files run side by side on the run's shared database, and would meet the change.
  */
 export async function isolatedDatabase(): Promise<IsolatedDatabase> {
   const serverUrl = process.env.TEST_SERVER_DATABASE_URL ?? process.env.DATABASE_URL!;
