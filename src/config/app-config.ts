@@ -22,6 +22,15 @@ export class AppConfig {
     pagePoolMax: number;
     connectTimeoutMs: number;
     statementTimeoutMs: number;
+    /**
+     * How long PostgreSQL lets a gateway connection sit idle inside a transaction before it ends
+     * the connection. A replica paused mid-transaction (SIGSTOP, a long GC, a network partition)
+     * otherwise keeps that transaction's locks for as long as the pause lasts: the share lock a
+     * fenced write holds on its lease row, or an org's claim lock, and no other replica can take
+     * the session over. At most the lease TTL by default, so such a pause never holds up a takeover
+     * longer than the lease itself.
+     */
+    idleInTransactionTimeoutMs: number;
     migrateOnStart: boolean;
     /** `port` unset: the data folder's own port (database/embedded-postgres.ts). */
     embedded: { dataDir: string; port?: number };
@@ -118,6 +127,7 @@ export class AppConfig {
       pagePoolMax: env.DATABASE_PAGE_POOL_MAX,
       connectTimeoutMs: env.DATABASE_CONNECT_TIMEOUT_MS,
       statementTimeoutMs: env.DATABASE_STATEMENT_TIMEOUT_MS,
+      idleInTransactionTimeoutMs: env.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS ?? Math.min(env.DATABASE_STATEMENT_TIMEOUT_MS, env.SESSION_LEASE_TTL_MS),
       migrateOnStart: env.DATABASE_MIGRATE_ON_START,
       embedded: { dataDir: env.EMBEDDED_POSTGRES_DIR, port: env.EMBEDDED_POSTGRES_PORT },
     };

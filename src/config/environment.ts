@@ -64,6 +64,14 @@ export class EnvironmentVariables {
   @Max(600_000)
   DATABASE_STATEMENT_TIMEOUT_MS = 15_000;
 
+  /** Unset: the smaller of DATABASE_STATEMENT_TIMEOUT_MS and SESSION_LEASE_TTL_MS (AppConfig). */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(600_000)
+  DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS?: number;
+
   @Transform(toBool)
   @IsBoolean()
   DATABASE_MIGRATE_ON_START = true;

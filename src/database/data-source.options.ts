@@ -11,6 +11,8 @@ export interface DatabaseConnectionSettings {
   poolMax?: number;
   connectTimeoutMs?: number;
   statementTimeoutMs?: number;
+  /** PostgreSQL ends a connection idle inside a transaction this long (AppConfig says why). */
+  idleInTransactionTimeoutMs?: number;
   /** Shown in pg_stat_activity; the app adds its replica id. */
   applicationName?: string;
 }
@@ -38,6 +40,7 @@ export function dataSourceOptions(settings: DatabaseConnectionSettings): Postgre
       max: settings.poolMax ?? 10,
       connectionTimeoutMillis: settings.connectTimeoutMs ?? 5000,
       statement_timeout: settings.statementTimeoutMs ?? 15_000,
+      idle_in_transaction_session_timeout: settings.idleInTransactionTimeoutMs ?? 15_000,
       // Client side: a query on a connection that went silent (network partition) fails instead of hanging.
       Client: watchedClientClass((settings.statementTimeoutMs ?? 15_000) + 1000),
       keepAlive: true,

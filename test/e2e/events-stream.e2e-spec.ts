@@ -7,7 +7,8 @@ import { listedChat } from '../support/sync-helpers';
 import { TestApp, Tenant } from '../support/test-app';
 import { waitFor } from '../support/wait-for';
 
-const ENV = { EVENTS_POLL_INTERVAL_MS: '200', EVENTS_STREAM_HEARTBEAT_MS: '1000' };
+// A test below holds a transaction open, idle, across two heartbeats: on a loaded machine that can outlast the default bound.
+const ENV = { EVENTS_POLL_INTERVAL_MS: '200', EVENTS_STREAM_HEARTBEAT_MS: '1000', DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: '120000' };
 
 describe('Event log and stream', () => {
   let database: IsolatedDatabase;

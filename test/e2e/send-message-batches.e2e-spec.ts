@@ -23,7 +23,7 @@ describe('Send message: accepts written together', () => {
 
   beforeAll(async () => {
     // The held accept waits on the test's lock for as long as the test takes to queue the others.
-    app = await TestApp.start({ SESSION_CAPACITY: '0', DATABASE_STATEMENT_TIMEOUT_MS: '120000' });
+    app = await TestApp.start({ SESSION_CAPACITY: '0', DATABASE_STATEMENT_TIMEOUT_MS: '120000', DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: '120000' });
   });
   afterAll(async () => {
     await app?.close();
