@@ -10,11 +10,15 @@ import { TestApp, Tenant } from '../support/test-app';
 import { waitFor } from '../support/wait-for';
 
 const ALL: Capability[] = ['read', 'send', 'manage', 'admin'];
+// Nothing here waits for a lease to expire or a command to time out: with 4 s leases and the default
+// 15 s command timeout, a download in a loaded CI run (load 10) got 503, which both of those give
+// (a holder that lapsed: 'moving'; one that answered late: 'holder_silent'). Bounds a starved holder meets.
 const REPLICA_ENV = {
-  SESSION_LEASE_TTL_MS: '4000',
-  SESSION_LEASE_RENEW_INTERVAL_MS: '400',
+  SESSION_LEASE_TTL_MS: '20000',
+  SESSION_LEASE_RENEW_INTERVAL_MS: '1000',
   SESSION_TAKEOVER_JITTER_MS: '50',
   SESSION_COMMAND_POLL_MS: '50',
+  SESSION_COMMAND_TIMEOUT_MS: '60000',
 };
 const ANN = '15557770021@s.whatsapp.net';
 
