@@ -8,8 +8,8 @@ import { waitFor } from '../support/wait-for';
  * A replica paused in the middle of a transaction (SIGSTOP, a long GC, a network partition) looks
  * to PostgreSQL like a connection idle in a transaction: its locks stay. A fenced write holds a
  * share lock on its session's lease row, which a claim must update: without a bound, the session
- * could not be taken over for as long as the pause lasted (seen in CI: a replica stopped mid-write
- * kept its six sessions from the other replica for more than the test's 60 s).
+ * could not be taken over for as long as the pause lasted (the likely cause of a loaded CI run in which
+ * leases.e2e-spec's stopped replica kept its six sessions from the other for more than 60 s).
  */
 describe('a replica paused inside a transaction', () => {
   let database: IsolatedDatabase;
