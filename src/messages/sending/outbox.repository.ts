@@ -7,7 +7,6 @@ import type { OutboxContent } from './outgoing-message';
 import type { PacingSettings } from './send-pacing';
 import type { MediaKind } from '../../config/app-config';
 import { ownedSessionCondition } from '../../sessions/session-ownership';
-import { NamedStatement, queryNamed, runNamed } from '../../database/named-statement';
 
 /** A message to accept, everything resolved: the chat's JID, the WhatsApp id, the stored fields. */
 export interface AcceptedMessage {
@@ -105,9 +104,7 @@ const STORE_RESPONSE = `UPDATE message_outbox SET response = $2 WHERE id = $1`;
 // chats in one order; messages and outbox rows are inserted in batch order, so ids follow it as they would one by one.
 // The rows of the statement are not visible to its own subqueries: where a message stands in its session's queue is
 // the session's pending rows before the statement (QUEUE_DEPTH) plus those of the batch before it.
-const ACCEPT_BATCH: NamedStatement = {
-  name: 'outbox_accept_batch',
-  text: `
+const ACCEPT_BATCH = `
   WITH input AS (
     SELECT * FROM json_to_recordset($1::json) AS x(ord int, session_id text, org_id text, key text, request_hash text, jid text,
       chat_type text, ts bigint, wa_id text, type text, body text, quoted_id text, mentions text[], status smallint, media jsonb,
@@ -144,28 +141,21 @@ const ACCEPT_BATCH: NamedStatement = {
   FROM input i
   JOIN message m ON m.session_id = i.session_id AND m.wa_id = i.wa_id
   JOIN outbox o ON o.session_id = m.session_id AND o.message_id = m.id
-  JOIN queued q ON q.session_id = i.session_id`,
-};
-const STORE_RESPONSES: NamedStatement = {
-  name: 'outbox_store_responses',
-  text: `UPDATE message_outbox o SET response = r.response::json FROM unnest($1::bigint[], $2::text[]) AS r(id, response) WHERE o.id = r.id`,
-};
+  JOIN queued q ON q.session_id = i.session_id`;
+const STORE_RESPONSES = `UPDATE message_outbox o SET response = r.response::json FROM unnest($1::bigint[], $2::text[]) AS r(id, response) WHERE o.id = r.id`;
 
 const FIRST_ANSWER = `
   SELECT session_id, request_hash, response FROM message_outbox
   WHERE org_id = $1 AND idempotency_key = $2 AND created_at >= now() - interval '24 hours'`;
 // Per lookup (org $1, session $2, key $3, in order): owned false when the session is not the org's; else the key's first
 // answer, or NULLs when there is none yet. (The key is the org's, whichever session it was used on.)
-const FIRST_ANSWERS_ON_OWNED_SESSIONS: NamedStatement = {
-  name: 'outbox_first_answers_on_owned_sessions',
-  text: `
+const FIRST_ANSWERS_ON_OWNED_SESSIONS = `
   SELECT l.ord, s.id IS NOT NULL AS owned, o.session_id, o.request_hash, o.response
   FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS l(org_id, session_id, key, ord)
   LEFT JOIN sessions s ON ${ownedSessionCondition('s', 'l.session_id', 'l.org_id')}
   LEFT JOIN message_outbox o ON s.id IS NOT NULL AND o.org_id = l.org_id AND o.idempotency_key = l.key
     AND o.created_at >= now() - interval '24 hours'
-  ORDER BY l.ord`,
-};
+  ORDER BY l.ord`;
 const QUOTED = `
   SELECT m.remote_jid, m.wa_id, m.from_me, m.participant, m.body FROM messages m
   WHERE m.session_id = $1 AND m.id = $2 AND m.chat_id = (SELECT id FROM chats WHERE session_id = $1 AND jid = $3) AND m.ts IS NOT NULL`;
@@ -300,7 +290,7 @@ export class OutboxRepository {
       await runner.startTransaction();
       let answers: unknown[];
       try {
-        const rows = await runNamed<StoredMessage & QueuedRow & { ord: number }>(runner, ACCEPT_BATCH, [JSON.stringify(items.map(batchInput))]);
+        const rows = (await runner.query(ACCEPT_BATCH, [JSON.stringify(items.map(batchInput))])) as (StoredMessage & QueuedRow & { ord: number })[];
         if (rows.length !== items.length) throw new Error(`accepted ${rows.length} of a batch of ${items.length} messages`);
         rows.sort((a, b) => a.ord - b.ord);
         answers = items.map((item, index) => {
@@ -309,7 +299,7 @@ export class OutboxRepository {
         });
         const keyed = items.flatMap((item, index) => (item.accepted.idempotency ? [index] : []));
         if (keyed.length > 0) {
-          await runNamed(runner, STORE_RESPONSES, [keyed.map((index) => rows[index].outbox_id), keyed.map((index) => JSON.stringify(answers[index]))]);
+          await runner.query(STORE_RESPONSES, [keyed.map((index) => rows[index].outbox_id), keyed.map((index) => JSON.stringify(answers[index]))]);
         }
       } catch (error) {
         // Nothing was committed; a connection too broken to roll back has lost its transaction anyway.
@@ -407,7 +397,7 @@ export class OutboxRepository {
    * ownership rule in the same query), in one query for all of them.
    */
   async firstAnswersOnOwnedSessions(lookups: readonly AnswerLookup[]): Promise<({ first: IdempotentAnswer | undefined } | undefined)[]> {
-    const rows = await queryNamed<(AnswerRow | { session_id: null }) & { owned: boolean }>(this.dataSource, FIRST_ANSWERS_ON_OWNED_SESSIONS, [
+    const rows: ((AnswerRow | { session_id: null }) & { owned: boolean })[] = await this.dataSource.query(FIRST_ANSWERS_ON_OWNED_SESSIONS, [
       lookups.map((lookup) => lookup.orgId),
       lookups.map((lookup) => lookup.sessionId),
       lookups.map((lookup) => lookup.key),

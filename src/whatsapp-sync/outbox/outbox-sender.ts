@@ -16,7 +16,6 @@ import type { SentMessage } from '../connection/whatsapp-engine';
 import { LeaseFencing, LeaseLostError } from '../leases/lease-fence';
 import { LeaseManager } from '../leases/lease-manager';
 import { Batching } from '../../common/async/batching';
-import { NamedStatement, queryNamed } from '../../database/named-statement';
 import type { LeaseFence } from '../leases/lease-fence';
 
 const MAX_ATTEMPTS = 3;
@@ -62,20 +61,12 @@ const FINISH_FAILED = `
 const ACKED = `UPDATE message_outbox SET acked_at = now() WHERE id = $2 AND session_id = $1 AND state = 'sent' AND acked_at IS NULL`;
 const REFUSED = `UPDATE message_outbox SET state = 'failed', failure_reason = $3 WHERE id = $2 AND session_id = $1 AND state = 'sent' AND acked_at IS NULL`;
 // Read from the pending-queue index, one probe per session.
-const SESSIONS_WITH_WORK: NamedStatement = {
-  name: 'outbox_sessions_with_work',
-  text: `
+const SESSIONS_WITH_WORK = `
   SELECT s.id AS session_id FROM unnest($1::text[]) AS s(id)
-  WHERE EXISTS (SELECT 1 FROM message_outbox o WHERE o.session_id = s.id AND o.state = 'pending' AND o.expires_at > now())`,
-};
+  WHERE EXISTS (SELECT 1 FROM message_outbox o WHERE o.session_id = s.id AND o.state = 'pending' AND o.expires_at > now())`;
 const RELEASE = `UPDATE message_outbox SET claimed_epoch = NULL WHERE id = ANY($2::bigint[]) AND session_id = $1 AND state = 'pending'`;
-// The two sweeps run on every replica at every tick, mostly finding nothing: named statements (database/named-statement.ts),
-// since planning them (their failed messages joined with the 32 partitions of messages) cost 3.1-3.8 ms of PostgreSQL CPU
-// per tick, running them 0.5 ms (both statements, alternated on one connection, a loaded machine).
 // Any replica: messages past their expiry fail, unless the current holder is sending them right now.
-const EXPIRE: NamedStatement = {
-  name: 'outbox_expire',
-  text: `
+const EXPIRE = `
   WITH expired AS (
     UPDATE message_outbox o SET state = 'failed', failure_reason = $1, finished_at = now(), claimed_epoch = NULL
     WHERE o.id IN (
@@ -85,17 +76,14 @@ const EXPIRE: NamedStatement = {
       ORDER BY x.expires_at LIMIT 500 FOR UPDATE OF x SKIP LOCKED)
     RETURNING o.id, o.session_id, o.message_id, o.action),
   staged AS (DELETE FROM media_staging s USING expired e WHERE s.outbox_id = e.id)
-  ${failMessagesOf('expired', '$2')}`,
-};
+  ${failMessagesOf('expired', '$2')}`;
 
 // Any replica: what was handed to WhatsApp and has had no server ack for SEND_ACK_TIMEOUT_MS. A
 // send whose message has moved past pending (its ack came through the sync), or is gone, is settled.
 // The rest go back to the queue, to be sent again under the same WhatsApp id (WhatsApp and the
 // recipient take an id once: the connection may have dropped after the message left), up to
 // MAX_ATTEMPTS; a media message is not (its staged file was deleted once handed over) and fails.
-const SWEEP_UNACKED: NamedStatement = {
-  name: 'outbox_sweep_unacked',
-  text: `
+const SWEEP_UNACKED = `
   WITH due AS (
     SELECT o.id, o.action, o.attempts, (o.content -> 'content' ->> 'kind') = 'media' AS media,
       o.action = 'send' AND (m.status IS NULL OR m.status > $2) AS settled
@@ -110,8 +98,7 @@ const SWEEP_UNACKED: NamedStatement = {
     UPDATE message_outbox o SET state = 'failed', failure_reason = CASE WHEN due.media THEN $5 ELSE $4 END, finished_at = now()
     FROM due WHERE o.id = due.id AND NOT due.settled AND (due.media OR due.attempts >= $3)
     RETURNING o.session_id, o.message_id, o.action)
-  ${failMessagesOf('failed', '$6')}`,
-};
+  ${failMessagesOf('failed', '$6')}`;
 
 interface Claimed {
   id: string;
@@ -191,7 +178,7 @@ export class OutboxSender implements OnApplicationBootstrap, BeforeApplicationSh
 
   /** The sessions among `sessionIds` with a pending, unexpired outbox row. */
   private async withWork(sessionIds: string[]): Promise<Set<string>> {
-    const rows = await queryNamed<{ session_id: string }>(this.dataSource, SESSIONS_WITH_WORK, [sessionIds]);
+    const rows: { session_id: string }[] = await this.dataSource.query(SESSIONS_WITH_WORK, [sessionIds]);
     return new Set(rows.map((row) => row.session_id));
   }
 
@@ -200,8 +187,8 @@ export class OutboxSender implements OnApplicationBootstrap, BeforeApplicationSh
     if (this.sweeping) return;
     this.sweeping = true;
     try {
-      await queryNamed(this.dataSource, EXPIRE, [SEND_FAILURES.expired, statusRank('failed')]);
-      await queryNamed(this.dataSource, SWEEP_UNACKED, [
+      await this.dataSource.query(EXPIRE, [SEND_FAILURES.expired, statusRank('failed')]);
+      await this.dataSource.query(SWEEP_UNACKED, [
         this.config.sending.ackTimeoutMs,
         statusRank('pending'),
         MAX_ATTEMPTS,
