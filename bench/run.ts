@@ -377,23 +377,27 @@ async function runAcceptCases(
   const results: AcceptResult[] = [];
   // Each request to one of 10,000 people: as many senders' chats, not one chat row every request waits for.
   const body = JSON.stringify({ to: '+1555000{n}', text: 'bench: accepted, never sent (no replica holds a connection)' });
-  for (const platform of GATEWAY_TARGETS) {
-    const paths = dataset.sessionIds.map((session) => `/api/v1/sessions/${session}/messages`);
-    const load = { url: `${gateways[platform].baseUrl}${paths[0]}`, headers: { authorization: `Bearer ${dataset.apiKey}` }, connections: config.connections };
-    const samples: LoadSample[] = [];
-    for (let round = 1; round <= config.rounds; round++) {
+  const paths = dataset.sessionIds.map((session) => `/api/v1/sessions/${session}/messages`);
+  const samples = new Map<GatewayTarget, LoadSample[]>(GATEWAY_TARGETS.map((platform) => [platform, []]));
+  // The platforms take turns, and swap who goes first each round (as the List chats cases do): run
+  // one after the other, each platform met the outbox and the stored chats in another state.
+  for (let round = 1; round <= config.rounds; round++) {
+    for (const platform of round % 2 === 1 ? GATEWAY_TARGETS : [...GATEWAY_TARGETS].reverse()) {
+      const load = { url: `${gateways[platform].baseUrl}${paths[0]}`, headers: { authorization: `Bearer ${dataset.apiKey}` }, connections: config.connections };
       await waitForIdleDatabase(databaseUrl);
       const pid = gateways[platform].process.pid!;
       const cpuBefore = cpuSeconds(pid);
       const post = { body, keyPrefix: `${platform}-${round}-${randomBytes(6).toString('hex')}`, paths };
       const sample = await drive({ ...load, post, durationSeconds: config.durationSeconds / config.rounds });
-      samples.push({ ...sample, serverCpuSeconds: cpuSeconds(pid) - cpuBefore });
+      samples.get(platform)!.push({ ...sample, serverCpuSeconds: cpuSeconds(pid) - cpuBefore });
       const result = combine([sample as LoadSample]);
       log(
         `round ${round}/${config.rounds} gateway (${platform}): accept (POST messages, Idempotency-Key): ${result.requestsPerSecond.toFixed(0)} req/s, p99 ${result.p99Ms.toFixed(2)} ms, non-2xx ${result.non2xx}`,
       );
     }
-    const accept = combine(samples);
+  }
+  for (const platform of GATEWAY_TARGETS) {
+    const accept = combine(samples.get(platform)!);
     const first = listSamples.get(`${platform}:first`);
     const firstPageRequestsPerSecond = first && first.length > 0 ? combine(first).requestsPerSecond : null;
     const ratio = firstPageRequestsPerSecond ? accept.requestsPerSecond / firstPageRequestsPerSecond : null;
