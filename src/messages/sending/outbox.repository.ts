@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import { escapeLiteral, PoolClient, QueryResult } from 'pg';
 import { DataSource, EntityManager } from 'typeorm';
 import type { StoredMessage } from '../message.entity';
 import type { IdempotencyClaim } from './idempotency';
@@ -99,14 +100,14 @@ const ACCEPT = `
     (SELECT count(*)::int FROM linked) AS linked, ${QUEUED}
   FROM message m, outbox`;
 const STORE_RESPONSE = `UPDATE message_outbox SET response = $2 WHERE id = $1`;
-// ACCEPT for a batch of messages (group commit, AcceptBatches): $1 a JSON array of messages, each with its place in the
-// batch (`ord`). Each chat is upserted once (its newest timestamp), in (session, jid) order, so concurrent batches lock
+// ACCEPT for a batch of messages (group commit, AcceptBatches): `input` a JSON array of messages (an SQL literal), each
+// with its place in the batch (`ord`). Each chat is upserted once (its newest timestamp), in (session, jid) order, so concurrent batches lock
 // chats in one order; messages and outbox rows are inserted in batch order, so ids follow it as they would one by one.
 // The rows of the statement are not visible to its own subqueries: where a message stands in its session's queue is
 // the session's pending rows before the statement (QUEUE_DEPTH) plus those of the batch before it.
-const ACCEPT_BATCH = `
+const acceptBatch = (input: string) => `
   WITH input AS (
-    SELECT * FROM json_to_recordset($1::json) AS x(ord int, session_id text, org_id text, key text, request_hash text, jid text,
+    SELECT * FROM json_to_recordset(${input}::json) AS x(ord int, session_id text, org_id text, key text, request_hash text, jid text,
       chat_type text, ts bigint, wa_id text, type text, body text, quoted_id text, mentions text[], status smallint, media jsonb,
       content jsonb, expires_in_ms bigint)),
   released AS (
@@ -142,7 +143,9 @@ const ACCEPT_BATCH = `
   JOIN message m ON m.session_id = i.session_id AND m.wa_id = i.wa_id
   JOIN outbox o ON o.session_id = m.session_id AND o.message_id = m.id
   JOIN queued q ON q.session_id = i.session_id`;
-const STORE_RESPONSES = `UPDATE message_outbox o SET response = r.response::json FROM unnest($1::bigint[], $2::text[]) AS r(id, response) WHERE o.id = r.id`;
+// The answers of a batch (`answers`: a JSON array of outbox ids and answers' text, an SQL literal).
+const storeResponses = (answers: string) => `
+  UPDATE message_outbox o SET response = r.response::json FROM json_to_recordset(${answers}::json) AS r(id bigint, response text) WHERE o.id = r.id`;
 
 const FIRST_ANSWER = `
   SELECT session_id, request_hash, response FROM message_outbox
@@ -278,38 +281,50 @@ export class OutboxRepository {
 
   /**
    * Several messages without staged media, and `respond`'s answers for those with a key, in one
-   * transaction (ACCEPT_BATCH, the answers, COMMIT): the group commit's write (accept-batches.ts).
+   * transaction of two round trips (BEGIN with the batch's statement; the answers with COMMIT):
+   * the group commit's write (accept-batches.ts). A gateway writes its batches one after the
+   * other, so each round trip is on the path of every accept: sent as one simple query each, the
+   * batch's JSON a literal (escaped by pg), BEGIN, the batch, the answers and COMMIT are two
+   * round trips instead of four (docs/performance.md, "Send message accept: two round trips").
    * Every message must have its own key, or none. Throws BatchRolledBack when nothing was
    * committed (an error before COMMIT, or PostgreSQL refusing it); another error leaves the
    * outcome unknown (the connection lost during COMMIT).
    */
   async acceptTogether(items: readonly ToAccept<unknown>[]): Promise<unknown[]> {
     const runner = this.dataSource.createQueryRunner();
-    await runner.connect();
+    const client = (await runner.connect()) as PoolClient;
+    const rollBack = () => client.query('ROLLBACK').catch(() => undefined);
     try {
-      await runner.startTransaction();
       let answers: unknown[];
+      let store: string;
       try {
-        const rows = (await runner.query(ACCEPT_BATCH, [JSON.stringify(items.map(batchInput))])) as (StoredMessage & QueuedRow & { ord: number })[];
+        const [, accepted] = (await client.query(`BEGIN; ${acceptBatch(escapeLiteral(JSON.stringify(items.map(batchInput))))}`)) as unknown as QueryResult<
+          StoredMessage & QueuedRow & { ord: number }
+        >[];
+        const rows = accepted.rows;
         if (rows.length !== items.length) throw new Error(`accepted ${rows.length} of a batch of ${items.length} messages`);
         rows.sort((a, b) => a.ord - b.ord);
         answers = items.map((item, index) => {
           const { ord: _ord, outbox_id, ahead, tat, send_pacing, ...message } = rows[index];
           return item.respond({ message, ...queued({ outbox_id, ahead, tat, send_pacing }) });
         });
-        const keyed = items.flatMap((item, index) => (item.accepted.idempotency ? [index] : []));
-        if (keyed.length > 0) {
-          await runner.query(STORE_RESPONSES, [keyed.map((index) => rows[index].outbox_id), keyed.map((index) => JSON.stringify(answers[index]))]);
-        }
+        const keyed = items.flatMap((item, index) =>
+          item.accepted.idempotency ? [{ id: rows[index].outbox_id, response: JSON.stringify(answers[index]) }] : [],
+        );
+        store = keyed.length > 0 ? `${storeResponses(escapeLiteral(JSON.stringify(keyed)))}; COMMIT` : 'COMMIT';
       } catch (error) {
         // Nothing was committed; a connection too broken to roll back has lost its transaction anyway.
-        await runner.rollbackTransaction().catch(() => undefined);
+        await rollBack();
         throw new BatchRolledBack(error);
       }
       try {
-        await runner.commitTransaction();
+        await client.query(store);
       } catch (error) {
-        if (refusedByServer(error)) throw new BatchRolledBack(error);
+        // The answers refused (COMMIT was then not run) or the COMMIT refused: rolled back either way.
+        if (refusedByServer(error)) {
+          await rollBack();
+          throw new BatchRolledBack(error);
+        }
         throw error;
       }
       return answers;
