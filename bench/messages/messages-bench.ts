@@ -75,6 +75,9 @@ async function seedChat(client: Client, orgId: string, count: number): Promise<{
       1_750_000_000_000 + count * 500,
     ])
   ).rows;
+  // Stored as a history sync stores them, without message.received events (docs/events.md): as live messages they were a
+  // million events, which the gateways' event tails and webhook dispatchers then read during the first measured rounds.
+  await client.query(`SELECT set_config('gateway.message_origin', 'history', false)`);
   for (let from = 1; from <= count; from += 250_000) {
     await client.query(
       `INSERT INTO messages (session_id, chat_id, wa_id, from_me, remote_jid, sender_jid, push_name, ts, type, body, media, status)
@@ -88,6 +91,7 @@ async function seedChat(client: Client, orgId: string, count: number): Promise<{
       [sessionId, chatId, jid, from, Math.min(count, from + 249_999)],
     );
   }
+  await client.query(`SELECT set_config('gateway.message_origin', '', false)`);
   await client.query('ANALYZE messages');
   return { sessionId, chatId };
 }
