@@ -132,6 +132,7 @@ export class MessageEvents1765022000000 implements MigrationInterface {
  * rows too. `serialised`: publication holds the event log's advisory lock exclusively through the
  * commit; otherwise in shared mode (migration 1796590000000: commits no longer wait for each other,
  * and readers learn from the lock's holders which numbers may still appear, event-log-tail.ts).
+ * Migration 1796610000000 sets planner settings on the function: one that redefines it sets them again.
  */
 export const publish = (withMessages: boolean, serialised = true) => `
   CREATE OR REPLACE FUNCTION event_publish() RETURNS trigger LANGUAGE plpgsql AS $$

@@ -17,7 +17,7 @@ import { MediaStaging1796582246948 } from './1796582246948-media-staging';
 import { EventLogUnserialised1796590000000 } from './1796590000000-event-log-unserialised';
 import { OutboxAckTimeout1796591000000 } from './1796591000000-outbox-ack-timeout';
 import { OutboxQueueDepth1796600000000 } from './1796600000000-outbox-queue-depth';
-import { MessageEventsFreshPlan1796610000000 } from './1796610000000-message-events-fresh-plan';
+import { EventTriggerPlans1796610000000 } from './1796610000000-event-trigger-plans';
 
 /** Every migration, in order. A new migration file is added here too. */
 export const MIGRATIONS = [
@@ -40,5 +40,5 @@ export const MIGRATIONS = [
   EventLogUnserialised1796590000000,
   OutboxAckTimeout1796591000000,
   OutboxQueueDepth1796600000000,
-  MessageEventsFreshPlan1796610000000,
+  EventTriggerPlans1796610000000,
 ];
