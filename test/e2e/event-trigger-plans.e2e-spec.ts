@@ -61,10 +61,9 @@ describe('the event log triggers on a connection that first ran them on empty ta
   it('publication: reads the changed chat by key once there are many chats, not all chats', async () => {
     // Publications with one chat stored: past the five runs after which PL/pgSQL keeps a generic plan.
     for (let run = 1; run <= 7; run++) await renameChat(`name ${run}`);
-    await client.query(
-      `INSERT INTO chats (session_id, jid, type) SELECT $1, (16660000000 + g) || '@s.whatsapp.net', 'dm' FROM generate_series(1, 30000) g`,
-      [sessionId],
-    );
+    await client.query(`INSERT INTO chats (session_id, jid, type) SELECT $1, (16660000000 + g) || '@s.whatsapp.net', 'dm' FROM generate_series(1, 30000) g`, [
+      sessionId,
+    ]);
     const scans = await scansOf('chats', async () => {
       await renameChat('renamed');
       // Publication runs at COMMIT (a deferred trigger): now, inside the transaction the scans are counted in.
