@@ -67,7 +67,7 @@ const SESSIONS_WITH_WORK = `
 const RELEASE = `UPDATE message_outbox SET claimed_epoch = NULL WHERE id = ANY($2::bigint[]) AND session_id = $1 AND state = 'pending'`;
 // Whether EXPIRE or SWEEP_UNACKED has anything to look at: one probe of each partial index. Asked
 // first at every tick because the sweeps themselves are costly to plan (they reach the 32
-// partitions of \`messages\`: 3.1-3.8 ms of PostgreSQL CPU per tick, per replica) and almost
+// partitions of `messages`: 3.1-3.8 ms of PostgreSQL CPU per tick, per replica) and almost
 // always find nothing (docs/performance.md, "Outbox sweeps").
 const SWEEPS_DUE = `
   SELECT EXISTS (SELECT 1 FROM message_outbox WHERE state = 'pending' AND expires_at <= now()) AS expired,
