@@ -285,7 +285,8 @@ export class OutboxRepository {
    * the group commit's write (accept-batches.ts). A gateway writes its batches one after the
    * other, so each round trip is on the path of every accept: sent as one simple query each, the
    * batch's JSON a literal (escaped by pg), BEGIN, the batch, the answers and COMMIT are two
-   * round trips instead of four (docs/performance.md, "Send message accept: two round trips").
+   * round trips instead of four (docs/performance.md, "Accepts in two round trips"). The literal
+   * shows the messages' text in pg_stat_activity's `query`, as statement logs show parameters.
    * Every message must have its own key, or none. Throws BatchRolledBack when nothing was
    * committed (an error before COMMIT, or PostgreSQL refusing it); another error leaves the
    * outcome unknown (the connection lost during COMMIT).
