@@ -65,20 +65,24 @@ const SESSIONS_WITH_WORK = `
   SELECT s.id AS session_id FROM unnest($1::text[]) AS s(id)
   WHERE EXISTS (SELECT 1 FROM message_outbox o WHERE o.session_id = s.id AND o.state = 'pending' AND o.expires_at > now())`;
 const RELEASE = `UPDATE message_outbox SET claimed_epoch = NULL WHERE id = ANY($2::bigint[]) AND session_id = $1 AND state = 'pending'`;
+// The rows each sweep looks at (`row`: the outbox row's alias), matching the partial indexes
+// message_outbox_expiry and message_outbox_unacked; the ack timeout is $1 in SWEEPS_DUE and SWEEP_UNACKED.
+const pastExpiry = (row: string) => `${row}.state = 'pending' AND ${row}.expires_at <= now()`;
+const unackedPastTimeout = (row: string) => `${row}.state = 'sent' AND ${row}.acked_at IS NULL AND ${row}.finished_at < now() - $1 * interval '1 millisecond'`;
 // Whether EXPIRE or SWEEP_UNACKED has anything to look at: one probe of each partial index. Asked
 // first at every tick because the sweeps themselves are costly to plan (they reach the 32
 // partitions of `messages`: 3.1-3.8 ms of PostgreSQL CPU per tick, per replica) and almost
 // always find nothing (docs/performance.md, "Outbox sweeps").
 const SWEEPS_DUE = `
-  SELECT EXISTS (SELECT 1 FROM message_outbox WHERE state = 'pending' AND expires_at <= now()) AS expired,
-    EXISTS (SELECT 1 FROM message_outbox WHERE state = 'sent' AND acked_at IS NULL AND finished_at < now() - $1 * interval '1 millisecond') AS unacked`;
+  SELECT EXISTS (SELECT 1 FROM message_outbox o WHERE ${pastExpiry('o')}) AS expired,
+    EXISTS (SELECT 1 FROM message_outbox o WHERE ${unackedPastTimeout('o')}) AS unacked`;
 // Any replica: messages past their expiry fail, unless the current holder is sending them right now.
 const EXPIRE = `
   WITH expired AS (
     UPDATE message_outbox o SET state = 'failed', failure_reason = $1, finished_at = now(), claimed_epoch = NULL
     WHERE o.id IN (
       SELECT x.id FROM message_outbox x LEFT JOIN session_leases l ON l.session_id = x.session_id
-      WHERE x.state = 'pending' AND x.expires_at <= now()
+      WHERE ${pastExpiry('x')}
         AND (x.claimed_epoch IS NULL OR l.owner IS NULL OR x.claimed_epoch <> l.epoch)
       ORDER BY x.expires_at LIMIT 500 FOR UPDATE OF x SKIP LOCKED)
     RETURNING o.id, o.session_id, o.message_id, o.action),
@@ -95,7 +99,7 @@ const SWEEP_UNACKED = `
     SELECT o.id, o.action, o.attempts, (o.content -> 'content' ->> 'kind') = 'media' AS media,
       o.action = 'send' AND (m.status IS NULL OR m.status > $2) AS settled
     FROM message_outbox o LEFT JOIN messages m ON m.session_id = o.session_id AND m.id = o.message_id
-    WHERE o.state = 'sent' AND o.acked_at IS NULL AND o.finished_at < now() - $1 * interval '1 millisecond'
+    WHERE ${unackedPastTimeout('o')}
     ORDER BY o.finished_at LIMIT 500 FOR UPDATE OF o SKIP LOCKED),
   settled AS (UPDATE message_outbox o SET acked_at = now() FROM due WHERE o.id = due.id AND due.settled),
   retried AS (
