@@ -160,19 +160,59 @@ export class ChatSyncService implements SyncEventSink, OnModuleDestroy {
 
   private async apply(sessionId: string, ops: SyncOp[], events: number, fence?: LeaseFence): Promise<void> {
     const transactions = packTransactions(planUnits(ops, this.config.sync.chunkSize), this.config.sync.chunkSize);
-    for (let i = 0; i < transactions.length; i++) {
-      const last = i === transactions.length - 1;
-      await this.withRetry(() =>
-        this.transactions.inSession(
-          sessionId,
-          async (tx) => {
-            for (const unit of transactions[i]) await this.applyUnit(tx, unit);
-            if (last) await this.state.recordApplied(tx, events);
-          },
-          fence,
-        ),
-      );
+    const last = transactions.length - 1;
+    for (let i = 0; i <= last;) {
+      let end = i;
+      while (end < last && onlyUpsertsMessages(transactions[end])) end++;
+      if (end - i >= 2) {
+        await this.applyMessageTransactions(sessionId, transactions.slice(i, end), fence);
+        i = end;
+        continue;
+      }
+      await this.applyTransaction(sessionId, transactions[i], fence, i === last ? events : undefined);
+      i++;
     }
+  }
+
+  /**
+   * Transactions that only upsert messages (a large history sync's chunks after its chats), two at
+   * a time when the sync has a connection slot nobody waits for: PostgreSQL's side of a message is
+   * twice Node's, so one connection kept one core busy and left the other half idle.
+   */
+  private async applyMessageTransactions(sessionId: string, transactions: Unit[][], fence?: LeaseFence): Promise<void> {
+    let next = 0;
+    let failure: { error: unknown } | undefined;
+    const work = async (borrowed: boolean) => {
+      while (next < transactions.length && !failure) {
+        const release = borrowed ? this.queue.borrowIdleSlot() : undefined;
+        if (borrowed && !release) return;
+        const units = transactions[next++];
+        try {
+          await this.applyTransaction(sessionId, units, fence, undefined, 'shared');
+        } catch (error) {
+          failure ??= { error };
+        } finally {
+          release?.();
+        }
+      }
+    };
+    await Promise.all([work(false), work(true)]);
+    if (failure) throw failure.error;
+  }
+
+  /** One transaction of a batch; `events` with the last one, which records the batch as applied. */
+  private applyTransaction(sessionId: string, units: Unit[], fence: LeaseFence | undefined, events?: number, lock?: 'shared'): Promise<void> {
+    return this.withRetry(() =>
+      this.transactions.inSession(
+        sessionId,
+        async (tx) => {
+          for (const unit of units) await this.applyUnit(tx, unit);
+          if (events !== undefined) await this.state.recordApplied(tx, events);
+        },
+        fence,
+        lock,
+      ),
+    );
   }
 
   private async withRetry(work: () => Promise<void>): Promise<void> {
@@ -340,6 +380,11 @@ function chatRow(op: ChatOp, canonical: { jid: string; alt: string | null }): Ch
     read: op.read === true,
     marked: op.markedUnread === true,
   };
+}
+
+/** A transaction whose every unit upserts messages: one that may take the session's sync lock shared (SyncTransactions). */
+function onlyUpsertsMessages(units: Unit[]): boolean {
+  return units.every((unit) => unit.kind === 'stored-message');
 }
 
 /** Consecutive ops of one kind form a unit, cut at `chunkSize` ops. */

@@ -66,4 +66,29 @@ describe('SessionQueue', () => {
     await queue.drain();
     expect(done.sort()).toEqual([0, 1, 2, 3, 4]);
   });
+
+  it('lends an idle slot to a running task, never one a task waits for, and takes it back once', async () => {
+    const queue = new SessionQueue(2);
+    const gate = deferred();
+    const first = queue.run('A', () => gate.promise);
+    await tick();
+    const release = queue.borrowIdleSlot();
+    expect(release).toBeDefined();
+    expect(queue.borrowIdleSlot()).toBeUndefined();
+    let started = false;
+    const second = queue.run('B', async () => void (started = true));
+    await tick();
+    expect(started).toBe(false);
+    release!();
+    release!();
+    await second;
+    expect(started).toBe(true);
+    // B is done and A still runs: one slot is idle again, and only one.
+    const again = queue.borrowIdleSlot();
+    expect(again).toBeDefined();
+    expect(queue.borrowIdleSlot()).toBeUndefined();
+    again!();
+    gate.resolve();
+    await first;
+  });
 });

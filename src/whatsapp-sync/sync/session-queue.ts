@@ -3,6 +3,7 @@
  * (Baileys calls its event handlers without awaiting them, so two batches of one session could
  * otherwise interleave their writes); tasks of different sessions run in parallel, at most
  * `maxConcurrent` at a time so the sync never takes every database connection from the API.
+ * A running task may borrow a slot nobody waits for (`borrowIdleSlot`) for a second connection.
  */
 export class SessionQueue {
   private readonly sessions = new Map<string, { tail: Promise<void>; depth: number }>();
@@ -42,6 +43,21 @@ export class SessionQueue {
     while (this.sessions.size > 0) await Promise.all([...this.sessions.values()].map((entry) => entry.tail));
   }
 
+  /**
+   * A slot no task waits for, taken now, for a running task's extra work; undefined when every
+   * slot is busy or wanted. The returned function gives it back (once).
+   */
+  borrowIdleSlot(): (() => void) | undefined {
+    if (this.running >= this.maxConcurrent || this.waiting.length > 0) return undefined;
+    this.running++;
+    let returned = false;
+    return () => {
+      if (returned) return;
+      returned = true;
+      this.release();
+    };
+  }
+
   private settle(sessionId: string, entry: { depth: number }): void {
     entry.depth--;
     if (entry.depth === 0 && this.sessions.get(sessionId) === entry) this.sessions.delete(sessionId);
@@ -54,9 +70,13 @@ export class SessionQueue {
     try {
       return await task();
     } finally {
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.running--;
+      this.release();
     }
+  }
+
+  private release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.running--;
   }
 }

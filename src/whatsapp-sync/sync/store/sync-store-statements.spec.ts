@@ -15,7 +15,7 @@ const SYNC_STORE_STATEMENTS = {
 
 describe('sync store SQL', () => {
   it('has every statement of the five topics, none shadowed by another of the same name', () => {
-    expect(Object.keys(SYNC_STORE_STATEMENTS)).toHaveLength(23);
+    expect(Object.keys(SYNC_STORE_STATEMENTS)).toHaveLength(24);
   });
 
   it.each(Object.entries(SYNC_STORE_STATEMENTS))('%s is scoped by the session ($1)', (_name, sql) => {

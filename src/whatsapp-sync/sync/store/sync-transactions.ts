@@ -4,13 +4,16 @@ import { DataSource } from 'typeorm';
 import { holdFence, LeaseFence } from '../../leases/lease-fence';
 import { SessionTx, SyncSessionNotFoundError } from './session-tx';
 
-// Serialize writers of one session across processes (the gateway, a replay from the CLI).
+// Serialize writers of one session across processes (the gateway, a replay from the CLI). A
+// transaction that only upserts messages takes the lock shared: message upserts merge
+// commutatively (store/message.store.ts), so such transactions may run at once, never beside another write.
 const LOCK_SESSION = `SELECT pg_advisory_xact_lock(hashtextextended('sync:' || $1, 0))`;
+const LOCK_SESSION_SHARED = `SELECT pg_advisory_xact_lock_shared(hashtextextended('sync:' || $1, 0))`;
 const SESSION_EXISTS = `SELECT id FROM sessions WHERE id = $1 FOR KEY SHARE`;
 
 const SESSION_EXISTS_READ = `SELECT 1 FROM sessions WHERE id = $1`;
 
-export const SYNC_TRANSACTION_STATEMENTS: Record<string, string> = { LOCK_SESSION, SESSION_EXISTS, SESSION_EXISTS_READ };
+export const SYNC_TRANSACTION_STATEMENTS: Record<string, string> = { LOCK_SESSION, LOCK_SESSION_SHARED, SESSION_EXISTS, SESSION_EXISTS_READ };
 
 /**
  * Where every write to the stored copy starts: `inSession` runs the topic stores' statements in one
@@ -26,11 +29,12 @@ export class SyncTransactions {
    * every other write of the holder: once another replica claimed the session, it throws
    * LeaseLostError and writes nothing, however long this replica was paused with batches queued.
    * Without one (a replay from the CLI, the demo seeder) it is an operator's write.
+   * `lock` 'shared': `work` only upserts messages, and may run beside other such transactions.
    */
-  inSession<T>(sessionId: string, work: (tx: SessionTx) => Promise<T>, fence?: LeaseFence): Promise<T> {
+  inSession<T>(sessionId: string, work: (tx: SessionTx) => Promise<T>, fence?: LeaseFence, lock: 'exclusive' | 'shared' = 'exclusive'): Promise<T> {
     return this.dataSource.transaction(async (manager) => {
       const tx = new SessionTx(sessionId, manager);
-      await tx.query(LOCK_SESSION);
+      await tx.query(lock === 'shared' ? LOCK_SESSION_SHARED : LOCK_SESSION);
       if ((await tx.query(SESSION_EXISTS)).length === 0) throw new SyncSessionNotFoundError(sessionId);
       if (fence) await holdFence(manager, fence);
       return work(tx);
