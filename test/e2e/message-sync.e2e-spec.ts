@@ -295,6 +295,20 @@ describe("Messages: the stored copy of every chat's messages, synced and listed"
     expect(count).toBe(0);
   });
 
+  it('a deleted session takes every message of its chats with it; a session with the same chats and ids keeps its own', async () => {
+    const [gone, kept] = [await app.createTenant(['read', 'manage']), await app.createTenant(['read'])];
+    for (const tenant of [gone, kept]) {
+      const phone = await BaileysPhone.create(syncSink(app), tenant.sessionId);
+      for (const n of [30, 31]) await phone.message(pn(n), { id: `K${n}`, ts: T0 + n, text: `chat ${n}` });
+    }
+    const count = async (sessionId: string) =>
+      (await app.dataSource.query(`SELECT count(*)::int AS count FROM messages WHERE session_id = $1`, [sessionId]))[0].count;
+    expect([await count(gone.sessionId), await count(kept.sessionId)]).toEqual([2, 2]);
+    expect((await app.request(`/api/v1/sessions/${gone.sessionId}`, { token: gone.apiKey, method: 'DELETE' })).status).toBe(204);
+    expect([await count(gone.sessionId), await count(kept.sessionId)]).toEqual([0, 2]);
+    expect((await listAll(kept, await chatId(kept, pn(31)))).map((m) => m.text)).toEqual(['chat 31']);
+  });
+
   it('keeps hostile values bounded: NUL characters, huge strings, bad numbers and keys', async () => {
     const tenant = await app.createTenant(['read']);
     const phone = await BaileysPhone.create(syncSink(app), tenant.sessionId);

@@ -18,6 +18,7 @@ import { EventLogUnserialised1796590000000 } from './1796590000000-event-log-uns
 import { OutboxAckTimeout1796591000000 } from './1796591000000-outbox-ack-timeout';
 import { OutboxQueueDepth1796600000000 } from './1796600000000-outbox-queue-depth';
 import { EventTriggerPlans1796610000000 } from './1796610000000-event-trigger-plans';
+import { MessagesChatCascade1796620000000 } from './1796620000000-messages-chat-cascade';
 
 /** Every migration, in order. A new migration file is added here too. */
 export const MIGRATIONS = [
@@ -41,4 +42,5 @@ export const MIGRATIONS = [
   OutboxAckTimeout1796591000000,
   OutboxQueueDepth1796600000000,
   EventTriggerPlans1796610000000,
+  MessagesChatCascade1796620000000,
 ];
