@@ -325,13 +325,13 @@ async function main(): Promise<void> {
       process.stdout.write(`${formatAcceptReport(sending)}\n`);
       writeFileSync(join(config.resultsDir, 'sending.json'), `${JSON.stringify(sending, null, 2)}\n`);
     }
-    // Messages (bench/messages/): its own dataset, cases and report, against the gateway on the default platform (Express).
+    // Messages (bench/messages/): its own dataset, cases and report, against the gateway on each platform.
     if (config.caseFilter.length === 0 || config.caseFilter.includes('messages')) {
       const messages = await runMessagesBenchmark({
         databaseUrl: database.url,
         orgId: dataset.orgId,
         apiKey: dataset.apiKey,
-        gateway: gateways.express,
+        gateways,
         cursorSecret,
         connections: config.connections,
         durationSeconds: config.durationSeconds,

@@ -1,9 +1,10 @@
 /**
  * The messages part of `npm run bench` (issue 16), run by bench/run.ts after the chats cases:
  *
- * - List messages on a chat of 1,000,000 messages against the `node:http` + `pg` baseline running
- *   the same statement (bench/messages/baseline-server.ts): the first page, a deep page (past
- *   900,000 messages) and the deep page by LIMIT/OFFSET, with EXPLAIN of the gateway's statement.
+ * - List messages on a chat of 1,000,000 messages, on the gateway of each HTTP platform, against the
+ *   `node:http` + `pg` baseline running the same statement (bench/messages/baseline-server.ts): the
+ *   first page, a deep page (past 900,000 messages) and the deep page by LIMIT/OFFSET, with EXPLAIN
+ *   of the gateway's statement.
  * - History ingest: a `messaging-history.set` carrying messages applied through the built sync
  *   (ChatSyncService.handle: mapping, queue, chunked set-based upserts), in messages/s, against a
  *   row-at-a-time baseline (one INSERT per message, each its own transaction).
@@ -18,12 +19,13 @@ import { newSessionId } from '../../src/sessions/session-id';
 import { ExplainResult, explainPageQuery } from '../explain';
 import { combine, drive, LoadResult, LoadSample } from '../load';
 import { cpuSeconds, RunningServer, waitForIdleDatabase } from '../processes';
+import { GATEWAY_TARGETS, GatewayTarget } from '../report';
 
 export interface MessagesBenchContext {
   databaseUrl: string;
   orgId: string;
   apiKey: string;
-  gateway: RunningServer;
+  gateways: Record<GatewayTarget, RunningServer>;
   cursorSecret: string;
   connections: number;
   durationSeconds: number;
@@ -254,15 +256,22 @@ export async function measureIngest(context: MessagesBenchContext, client: Clien
 }
 
 /**
- * The cases in the order a round runs them: as listed in odd rounds; in even rounds the gateway and
- * the baseline swap places within each pair (first page, deep page), as the List chats bench swaps
- * its two platforms. Always first, the gateway's first page cost more CPU per request than its
- * deep page in every run (2,967 against 2,249, 3,049 against 2,170 µs...) while the baseline's two
- * cost the same: a case's place in the round weighed on the ratio, not only the route's work.
+ * The cases in the order a round runs them: as listed in odd rounds; in even rounds the gateways
+ * and the baseline swap places within each group (first page, deep page), as the List chats bench
+ * swaps its two platforms. Always first, the gateway's first page cost more CPU per request than
+ * its deep page in every run (2,967 against 2,249, 3,049 against 2,170 µs...) while the baseline's
+ * two cost the same: a case's place in the round weighed on the ratio, not only the route's work.
  */
 function stepsOfRound<T extends { id: string }>(steps: T[], round: number): T[] {
   if (round % 2 === 1) return steps;
-  const swapped = ['gateway:first', 'keyset:first', 'keyset:deep', 'gateway:deep', 'offset:deep'];
+  const gateways = [...GATEWAY_TARGETS].reverse();
+  const swapped = [
+    ...gateways.map((platform) => `${platform}:first`),
+    'keyset:first',
+    'keyset:deep',
+    ...gateways.map((platform) => `${platform}:deep`),
+    'offset:deep',
+  ];
   return [...steps].sort((a, b) => swapped.indexOf(a.id) - swapped.indexOf(b.id));
 }
 
@@ -295,15 +304,18 @@ export async function runMessagesBenchmark(context: MessagesBenchContext): Promi
     const after = [BigInt(deepRow.ts), BigInt(deepRow.id)];
     const deepCursor = codec.encode(scope, after);
     const path = `/sessions/${sessionId}/chats/${chatId}/messages`;
-    const gateway = (query: string) => `${context.gateway.baseUrl}/api/v1${path}${query}`;
+    const gateway = (platform: GatewayTarget, query: string) => `${context.gateways[platform].baseUrl}/api/v1${path}${query}`;
     const keyset = (query: string) => `${baseline.baseUrl}/keyset${path}${query}`;
     const offset = (query: string) => `${baseline.baseUrl}/offset${path}${query}`;
     const headers = { authorization: `Bearer ${context.apiKey}` };
-    // The two servers answer the same bytes, first page and deep page.
+    // Both gateways and the baseline answer the same bytes, first page and deep page.
     for (const query of [`?limit=${PAGE}`, `?limit=${PAGE}&cursor=${deepCursor}`]) {
-      const [ours, theirs] = await Promise.all([fetch(gateway(query), { headers }).then((r) => r.text()), fetch(keyset(query)).then((r) => r.text())]);
-      if (ours !== theirs)
-        throw new Error(`the gateway and the messages baseline answer ${query} differently:\n${ours.slice(0, 300)}\n${theirs.slice(0, 300)}`);
+      const theirs = await fetch(keyset(query)).then((r) => r.text());
+      for (const platform of GATEWAY_TARGETS) {
+        const ours = await fetch(gateway(platform, query), { headers }).then((r) => r.text());
+        if (ours !== theirs)
+          throw new Error(`the gateway (${platform}) and the messages baseline answer ${query} differently:\n${ours.slice(0, 300)}\n${theirs.slice(0, 300)}`);
+      }
     }
     const offsetPage = JSON.parse(await fetch(offset(`?limit=${PAGE}&offset=${deepAfter}`)).then((r) => r.text()));
     const keysetPage = JSON.parse(await fetch(keyset(`?limit=${PAGE}&cursor=${deepCursor}`)).then((r) => r.text()));
@@ -311,10 +323,18 @@ export async function runMessagesBenchmark(context: MessagesBenchContext): Promi
     log(`messages: the gateway and the baselines agree; deep cursor past ${deepAfter.toLocaleString('en-US')} messages`);
 
     const deepLabel = `deep page (after ${deepAfter.toLocaleString('en-US')} messages, limit ${PAGE})`;
-    const steps = [
+    const gatewaySteps = (caseId: 'first' | 'deep', label: string, query: string) =>
+      GATEWAY_TARGETS.map((platform) => ({
+        id: `${platform}:${caseId}`,
+        label: `gateway (${platform}): ${label}`,
+        url: gateway(platform, query),
+        headers,
+        server: context.gateways[platform],
+      }));
+    const steps: { id: string; label: string; url: string; headers?: Record<string, string>; server: RunningServer }[] = [
       { id: 'keyset:first', label: `baseline: first page (limit ${PAGE})`, url: keyset(`?limit=${PAGE}`), server: baseline },
-      { id: 'gateway:first', label: `gateway: first page (limit ${PAGE})`, url: gateway(`?limit=${PAGE}`), headers, server: context.gateway },
-      { id: 'gateway:deep', label: `gateway: ${deepLabel}`, url: gateway(`?limit=${PAGE}&cursor=${deepCursor}`), headers, server: context.gateway },
+      ...gatewaySteps('first', `first page (limit ${PAGE})`, `?limit=${PAGE}`),
+      ...gatewaySteps('deep', deepLabel, `?limit=${PAGE}&cursor=${deepCursor}`),
       { id: 'keyset:deep', label: `baseline: ${deepLabel}`, url: keyset(`?limit=${PAGE}&cursor=${deepCursor}`), server: baseline },
       { id: 'offset:deep', label: `OFFSET baseline: ${deepLabel}`, url: offset(`?limit=${PAGE}&offset=${deepAfter}`), server: baseline },
     ];
@@ -350,19 +370,26 @@ export async function runMessagesBenchmark(context: MessagesBenchContext): Promi
     const ingest = await measureIngest(context, client);
     const run = (id: string) => runs.find((r) => r.id === id)!.result;
     const targets = [
-      {
-        name: 'first page: gateway req/s / baseline req/s',
-        value: run('gateway:first').requestsPerSecond / run('keyset:first').requestsPerSecond,
-        limit: 0.8,
-        pass: false,
-      },
-      { name: 'deep page p50 / first page p50 (gateway)', value: run('gateway:deep').p50Ms / run('gateway:first').p50Ms, limit: 1.2, pass: false },
-      {
-        name: 'deep page: gateway req/s / OFFSET req/s',
-        value: run('gateway:deep').requestsPerSecond / run('offset:deep').requestsPerSecond,
-        limit: 10,
-        pass: false,
-      },
+      ...GATEWAY_TARGETS.flatMap((platform) => [
+        {
+          name: `first page: gateway (${platform}) req/s / baseline req/s`,
+          value: run(`${platform}:first`).requestsPerSecond / run('keyset:first').requestsPerSecond,
+          limit: 0.8,
+          pass: false,
+        },
+        {
+          name: `deep page p50 / first page p50 (${platform})`,
+          value: run(`${platform}:deep`).p50Ms / run(`${platform}:first`).p50Ms,
+          limit: 1.2,
+          pass: false,
+        },
+        {
+          name: `deep page: gateway (${platform}) req/s / OFFSET req/s`,
+          value: run(`${platform}:deep`).requestsPerSecond / run('offset:deep').requestsPerSecond,
+          limit: 10,
+          pass: false,
+        },
+      ]),
       { name: 'history ingest, messages/s', value: ingest.messagesPerSecond, limit: 50_000, pass: false },
       { name: 'history ingest / row-at-a-time', value: ingest.messagesPerSecond / ingest.naivePerSecond, limit: 10, pass: false },
     ].map((target) => ({ ...target, pass: target.name.startsWith('deep page p50') ? target.value <= target.limit : target.value >= target.limit }));
