@@ -1,6 +1,7 @@
 import { chmod, cp, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
+import { createServer } from 'node:net';
 import { Client } from 'pg';
 import { EmbeddedPostgresHandle, portForDataDir, startEmbeddedPostgres } from '../../src/database/embedded-postgres';
 import { fallbackDataDir, packagedInstallDir, PostgresCluster } from '../../src/database/postgres-cluster';
@@ -31,6 +32,18 @@ describe('embedded PostgreSQL', () => {
     await chmod(folder, 0o700);
     folders.push(folder);
     return folder;
+  };
+  /**
+   * A data folder whose port (portForDataDir) nothing holds now. The ports lie in the range the
+   * kernel also hands out to outgoing connections, so with other test files running one of them
+   * was once held by a client socket: the start-up then stops, as it should, with "another program
+   * listens there".
+   */
+  const dataDirOnFreePort = async () => {
+    for (;;) {
+      const dataDir = join(await closedFolder(), 'pg');
+      if (await portIsFree(portForDataDir(dataDir))) return dataDir;
+    }
   };
   /** Where the servers kept their data as root (under /var/lib, outside the folders), removed at the end. */
   const dataDirectories = new Set<string>();
@@ -86,8 +99,8 @@ describe('embedded PostgreSQL', () => {
   it(
     'two data folders (two clones) get two servers on ports of their own; the same folder reuses its running server',
     async () => {
-      const first = join(await closedFolder(), 'pg');
-      const second = join(await closedFolder(), 'pg');
+      const first = await dataDirOnFreePort();
+      const second = await dataDirOnFreePort();
       expect(portForDataDir(first)).not.toBe(portForDataDir(second));
       expect(portForDataDir(first)).toBe(portForDataDir(`${first}/.`));
 
@@ -215,3 +228,12 @@ describe('node dist/main.js on the embedded PostgreSQL: shutdown order', () => {
     SLOW,
   );
 });
+
+/** Whether a server could listen on 127.0.0.1:`port` now. */
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
