@@ -44,7 +44,9 @@ describe('History sync: message chunks written two at a time', () => {
     }));
     const again = messages.slice(0, 60).map((m) => ({ ...m, status: 4 }));
 
-    // Another transaction holds the first message's key: the first chunk's upsert waits for it.
+    // Another transaction holds the first message's key: the first chunk's upsert waits for it
+    // (for as long as the test needs: the gateway's connections end a transaction idle for 15 s).
+    await blocker.query('SET idle_in_transaction_session_timeout = 0');
     await blocker.startTransaction();
     await blocker.query(`INSERT INTO messages (session_id, chat_id, wa_id, from_me, remote_jid, ts) VALUES ($1, $2, 'P0', true, $3, $4)`, [
       tenant.sessionId,
