@@ -5,9 +5,10 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  * statement trigger on `chats` instead of the key's cascade.
  *
  * The key's check cost every inserted message a trigger call, an index probe of `chats` and a lock
- * of the chat's row, per row: a fifth of PostgreSQL's time in a history sync, and more once two of
- * its chunk transactions run at once and lock the same chats (docs/performance.md, "History ingest
- * without the chat key check": 58,000 -> 71,000 messages/s through the sync on an idle machine).
+ * of the chat's row, per row; with two of a history sync's chunk transactions at once, both lock
+ * the same chats' rows. Alternated on one database, 200,000 messages through the sync: 56,980 to
+ * 58,460 messages/s with the key, 58,895 to 64,689 without (docs/performance.md, "History ingest
+ * two chunks at a time").
  * No message can name a missing chat without it, because every writer holds the chat:
  *
  * - the sync (store/message.store.ts) reads the chats of its rows in the statement that inserts
