@@ -1,3 +1,5 @@
+// First: V8 settings that must hold before any code runs (see the module).
+import './lifecycle/heap-settings';
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import type { AddressInfo, Server } from 'node:net';
