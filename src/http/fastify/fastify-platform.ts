@@ -16,13 +16,23 @@ declare module 'fastify' {
   }
 }
 
+/**
+ * TRUST_PROXY for Fastify. A hop count means what it means on Express (proxy-addr): trust the
+ * nearest `hops` addresses. Fastify 5.12 turned a bare number into "trust none", so it gets the
+ * hop rule as a function.
+ */
+function fastifyTrustProxy(trustProxy: HttpAdapterSettings['trustProxy']): boolean | string | ((address: string, hop: number) => boolean) {
+  if (typeof trustProxy !== 'number') return trustProxy;
+  return (_address, hop) => hop < trustProxy;
+}
+
 /** `@nestjs/platform-fastify`: HTTP_PLATFORM=fastify. */
 export const fastifyPlatform: HttpPlatform = {
   name: 'fastify',
 
   createAdapter(settings: HttpAdapterSettings): FastifyAdapter {
     return new FastifyAdapter({
-      trustProxy: settings.trustProxy,
+      trustProxy: fastifyTrustProxy(settings.trustProxy),
       bodyLimit: MAX_JSON_BODY_BYTES,
       requestIdHeader: false,
       genReqId: requestIdFor,
