@@ -385,6 +385,12 @@ async function runAcceptCases(
     for (const platform of round % 2 === 1 ? GATEWAY_TARGETS : [...GATEWAY_TARGETS].reverse()) {
       const load = { url: `${gateways[platform].baseUrl}${paths[0]}`, headers: { authorization: `Bearer ${dataset.apiKey}` }, connections: config.connections };
       await waitForIdleDatabase(databaseUrl);
+      // The same warm-up as every List chats case gets (JIT, each connection's first plans), with keys of its own.
+      if (round === 1 && config.warmupSeconds > 0) {
+        const warmup = { body, keyPrefix: `${platform}-warmup-${randomBytes(6).toString('hex')}`, paths };
+        await drive({ ...load, post: warmup, durationSeconds: config.warmupSeconds });
+        await waitForIdleDatabase(databaseUrl);
+      }
       const pid = gateways[platform].process.pid!;
       const cpuBefore = cpuSeconds(pid);
       const post = { body, keyPrefix: `${platform}-${round}-${randomBytes(6).toString('hex')}`, paths };
