@@ -157,6 +157,25 @@ export class WebhooksRepository {
     return row ? BigInt(row.event_id) : undefined;
   }
 
+  /**
+   * When no org has an enabled webhook, moves the dispatch position up to `eventId` (never back) in
+   * this one statement and answers true: there is nothing to dispatch, so no page is read. Answers
+   * false, moving nothing, when some webhook is enabled. A replica dispatching a page holds the row;
+   * it is then left as it is (SKIP LOCKED), for the next wake.
+   */
+  async skipDispatchWithoutWebhooks(eventId: bigint): Promise<boolean> {
+    const [row] = await this.dataSource.query<{ idle: boolean }[]>(
+      `WITH idle AS (SELECT NOT EXISTS (SELECT FROM webhooks WHERE enabled) AS idle),
+            moved AS (
+              UPDATE webhook_dispatch_position SET event_id = $1
+              WHERE id = (SELECT id FROM webhook_dispatch_position WHERE id = 1 AND event_id < $1 AND (SELECT idle FROM idle) FOR UPDATE SKIP LOCKED)
+            )
+       SELECT idle FROM idle`,
+      [eventId.toString()],
+    );
+    return row.idle;
+  }
+
   async setDispatchPosition(manager: EntityManager, eventId: bigint): Promise<void> {
     await manager.query(`UPDATE webhook_dispatch_position SET event_id = $1 WHERE id = 1`, [eventId.toString()]);
   }

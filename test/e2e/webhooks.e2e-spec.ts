@@ -2,6 +2,7 @@ import { Webhook } from 'standardwebhooks';
 import { EventLogRepository } from '../../src/events/event-log.repository';
 import { ChatSyncService } from '../../src/whatsapp-sync/sync/chat-sync.service';
 import { NetworkPolicy } from '../../src/webhooks/network-policy';
+import { WebhooksRepository } from '../../src/webhooks/webhooks.repository';
 import { WebhookSender } from '../../src/webhooks/webhook-sender';
 import { IsolatedDatabase, isolatedDatabase } from '../support/isolated-database';
 import { listedChat } from '../support/sync-helpers';
@@ -408,6 +409,71 @@ describe('Webhooks: a backlog larger than a batch', () => {
       expect(ranges.every((range) => range > 0n && range <= 1000n)).toBe(true);
     } finally {
       read.mockRestore();
+    }
+  });
+});
+
+describe('Webhooks: none enabled', () => {
+  let database: IsolatedDatabase;
+  let app: TestApp;
+  let receiver: WebhookReceiver;
+
+  // A database of its own: whether any org has an enabled webhook decides how the dispatcher works.
+  beforeAll(async () => {
+    database = await isolatedDatabase();
+    app = await TestApp.start({ ...ENV, DATABASE_URL: database.url });
+    receiver = await WebhookReceiver.start();
+  });
+
+  afterAll(async () => {
+    await receiver?.close();
+    await app?.close();
+    await database?.drop();
+  });
+
+  const dispatchPosition = async (): Promise<bigint> =>
+    BigInt((await app.dataSource.query(`SELECT event_id::text AS id FROM webhook_dispatch_position`))[0].id);
+  const newestEvent = async (): Promise<bigint> => BigInt((await app.dataSource.query(`SELECT COALESCE(max(id), 0)::text AS id FROM events`))[0].id);
+
+  it('moves the dispatch position without reading pages while no webhook is enabled, then delivers what follows the first one', async () => {
+    const tenant = await app.createTenant(['read', 'admin']);
+    const webhooks = app.app.get(WebhooksRepository);
+    const pageRead = jest.spyOn(app.app.get(EventLogRepository), 'readRoutingAfter');
+    const positionLocked = jest.spyOn(webhooks, 'lockDispatchPosition');
+    try {
+      // A disabled webhook is no subscriber.
+      const disabled = await app.request('/api/v1/webhooks', {
+        token: tenant.apiKey,
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ url: receiver.url, eventTypes: ['chat.updated'], enabled: false }),
+      });
+      expect(disabled.status).toBe(201);
+      await app.insertChats(tenant.sessionId, [
+        { jid: '628577777770@s.whatsapp.net', name: 'before any webhook' },
+        { jid: '628577777771@s.whatsapp.net', name: 'before any webhook' },
+      ]);
+      const newest = await newestEvent();
+      await waitFor(async () => (await dispatchPosition()) >= newest);
+      expect(pageRead).not.toHaveBeenCalled();
+      expect(positionLocked).not.toHaveBeenCalled();
+
+      const created = await app.request('/api/v1/webhooks', {
+        token: tenant.apiKey,
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ url: receiver.url, eventTypes: ['chat.updated'] }),
+      });
+      expect(created.status).toBe(201);
+      await app.insertChats(tenant.sessionId, [{ jid: '628577777772@s.whatsapp.net', name: 'after the first webhook' }]);
+      await receiver.waitFor(() => receiver.requests.length >= 1);
+      expect(pageRead).toHaveBeenCalled();
+      // The webhook enabled later gets only what came after it: nothing of the events the position moved past.
+      await waitFor(async () => (await dispatchPosition()) >= (await newestEvent()));
+      expect(receiver.requests.map((request) => request.json.data.jid)).toEqual(['628577777772@s.whatsapp.net']);
+    } finally {
+      pageRead.mockRestore();
+      positionLocked.mockRestore();
     }
   });
 });
