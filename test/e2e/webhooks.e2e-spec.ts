@@ -19,6 +19,18 @@ const ENV = {
   JOB_QUEUE_MAINTENANCE_SECONDS: '1',
 };
 
+/** POST /webhooks as the tenant; the answer must be 201. */
+async function createWebhookOn(app: TestApp, tenant: Tenant, body: Record<string, unknown>): Promise<{ id: string; secret: string }> {
+  const response = await app.request('/api/v1/webhooks', {
+    token: tenant.apiKey,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  expect(response.status).toBe(201);
+  return response.body;
+}
+
 describe('Webhooks', () => {
   let database: IsolatedDatabase;
   let app: TestApp;
@@ -44,16 +56,7 @@ describe('Webhooks', () => {
 
   const admin = () => app.createTenant(['read', 'admin']);
 
-  async function createWebhook(tenant: Tenant, body: Record<string, unknown>): Promise<{ id: string; secret: string }> {
-    const response = await app.request('/api/v1/webhooks', {
-      token: tenant.apiKey,
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-    expect(response.status).toBe(201);
-    return response.body;
-  }
+  const createWebhook = (tenant: Tenant, body: Record<string, unknown>) => createWebhookOn(app, tenant, body);
 
   /** A chat change, made as a plain SQL write: the event log is written by the database for every writer. */
   async function renameChat(tenant: Tenant, jid: string, name: string): Promise<void> {
@@ -352,13 +355,7 @@ describe('Webhooks: a backlog larger than a batch', () => {
   /** A new tenant with a webhook for chat.updated at the receiver. */
   async function tenantWithWebhook(): Promise<Tenant> {
     const tenant = await app.createTenant(['read', 'admin']);
-    const created = await app.request('/api/v1/webhooks', {
-      token: tenant.apiKey,
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ url: receiver.url, eventTypes: ['chat.updated'] }),
-    });
-    expect(created.status).toBe(201);
+    await createWebhookOn(app, tenant, { url: receiver.url, eventTypes: ['chat.updated'] });
     return tenant;
   }
 
@@ -442,13 +439,7 @@ describe('Webhooks: none enabled', () => {
     const positionLocked = jest.spyOn(webhooks, 'lockDispatchPosition');
     try {
       // A disabled webhook is no subscriber.
-      const disabled = await app.request('/api/v1/webhooks', {
-        token: tenant.apiKey,
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ url: receiver.url, eventTypes: ['chat.updated'], enabled: false }),
-      });
-      expect(disabled.status).toBe(201);
+      await createWebhookOn(app, tenant, { url: receiver.url, eventTypes: ['chat.updated'], enabled: false });
       await app.insertChats(tenant.sessionId, [
         { jid: '628577777770@s.whatsapp.net', name: 'before any webhook' },
         { jid: '628577777771@s.whatsapp.net', name: 'before any webhook' },
@@ -458,13 +449,7 @@ describe('Webhooks: none enabled', () => {
       expect(pageRead).not.toHaveBeenCalled();
       expect(positionLocked).not.toHaveBeenCalled();
 
-      const created = await app.request('/api/v1/webhooks', {
-        token: tenant.apiKey,
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ url: receiver.url, eventTypes: ['chat.updated'] }),
-      });
-      expect(created.status).toBe(201);
+      await createWebhookOn(app, tenant, { url: receiver.url, eventTypes: ['chat.updated'] });
       await app.insertChats(tenant.sessionId, [{ jid: '628577777772@s.whatsapp.net', name: 'after the first webhook' }]);
       await receiver.waitFor(() => receiver.requests.length >= 1);
       expect(pageRead).toHaveBeenCalled();
