@@ -84,7 +84,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
     // No webhook enabled anywhere: one statement moves the position, instead of a page's transaction
     // (six round trips) at every wake of the tail, on every replica. Measured in the accept bench
     // (no webhooks there): 1,270-1,382 accepts/s with the page transactions, 1,405-1,566 without.
-    // Before the tail has settled anything there is nothing to dispatch; it wakes the dispatcher as it moves.
+    // Before the tail has settled anything there is nothing to dispatch; the tail's next events or the poll timer wake it again.
     const settled = this.tail.settledThrough;
     if (settled === undefined || (await this.webhooks.skipDispatchWithoutWebhooks(settled))) return;
     for (;;) {
